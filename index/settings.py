@@ -1,0 +1,93 @@
+"""All tunable settings in one place.
+
+Defaults live in the dataclass; environment variables `IGF_RAG_<FIELD>` override them,
+and CLI flags override both (see `Settings.with_overrides`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+GENERATORS = ("causal", "seq2seq", "extractive")
+RETRIEVERS = ("dense", "bm25", "hybrid")
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("IGF_RAG_HOME") or PROJECT_ROOT / ".igf-rag")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=_default_home)
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # Word pieces per chunk, speaker prefix included; the embedder reads at most 256 (254 + 2 special).
+    chunk_tokens: int = 160
+    chunk_overlap_sentences: int = 1
+    retriever: str = "hybrid"
+    retrieve_k: int = 10
+    context_k: int = 4
+    generator: str = "causal"
+    causal_model: str = "smollm2"
+    seq2seq_model: str = "google/flan-t5-base"
+    max_new_tokens: int = 48
+    # Below this retrieval confidence the answer is "not covered" (calibrated by the eval harness).
+    abstain_threshold: float = 0.30
+    max_question_chars: int = 500
+    max_k: int = 50
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def model_cache(self) -> Path:
+        return self.home / "models"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"IGF_RAG_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f, raw)
+        return cls(**values)
+
+    def with_overrides(self, **overrides) -> "Settings":
+        """Return a copy with every override that is not None applied (CLI flags)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        settings = dataclasses.replace(self, **given)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.generator not in GENERATORS:
+            raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {self.generator!r}")
+        if self.retriever not in RETRIEVERS:
+            raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}, not {self.retriever!r}")
+        if not 1 <= self.retrieve_k <= self.max_k:
+            raise ValueError(f"k must be between 1 and {self.max_k}, not {self.retrieve_k}")
+        if not 16 <= self.chunk_tokens <= 254:
+            raise ValueError(f"chunk_tokens must be between 16 and 254, not {self.chunk_tokens}")
+
+
+def _coerce(f: dataclasses.Field, raw: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError:
+        raise ValueError(f"environment variable IGF_RAG_{f.name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

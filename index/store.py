@@ -1,0 +1,270 @@
+"""Persist and load the index: FAISS vectors, chunk and turn metadata (JSON lines), and a manifest.
+
+Layout under `<home>/index/`: one directory per generation (`gen-*`) and a `CURRENT` file naming the
+live one. A write builds a complete new generation, then replaces `CURRENT` atomically, so a crash at
+any point leaves the previous generation loadable. Every file's SHA-256 is in the manifest and is
+checked on load. Writers are serialised by a file lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.settings import Settings
+from index.types import Chunk, Session, Turn
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+CHUNKS = "chunks.jsonl"
+TURNS = "turns.jsonl"
+CURRENT = "CURRENT"
+REBUILD_HINT = "rebuild it with: igf-rag ingest --rebuild seeds/ (or the paths you indexed)"
+
+
+class IndexError_(RuntimeError):
+    """Base for index problems; messages say what is wrong and how to fix it."""
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+class IndexMismatch(IndexError_):
+    pass
+
+
+class IndexCorrupt(IndexError_):
+    pass
+
+
+@dataclass
+class SessionInfo:
+    session_id: str
+    title: str
+    source: str
+    sha256: str
+    turns: int
+    chunks: int
+    speakers: int
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    embedding_model: str
+    dimension: int
+    chunk_tokens: int
+    chunk_overlap_sentences: int
+    sessions: list[SessionInfo] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    created: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        data = dict(data)
+        data["sessions"] = [SessionInfo(**s) for s in data.get("sessions", [])]
+        return cls(**data)
+
+    def check_settings(self, settings: Settings, where: Path) -> None:
+        expected = {
+            "embedding_model": settings.embedding_model,
+            "chunk_tokens": settings.chunk_tokens,
+            "chunk_overlap_sentences": settings.chunk_overlap_sentences,
+        }
+        for name, wanted in expected.items():
+            actual = getattr(self, name)
+            if actual != wanted:
+                raise IndexMismatch(
+                    f"index at {where} was built with {name}={actual!r}, but the configuration says {wanted!r}; {REBUILD_HINT}"
+                )
+
+
+@dataclass
+class CorpusIndex:
+    """A loaded index: what retrieval and citation display need."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    turns: list[Turn]
+    vectors: object  # faiss.Index, row i <-> chunks[i]
+    path: Path
+
+    def turn(self, session_id: str, turn_no: int) -> Turn | None:
+        if not hasattr(self, "_turns_by_key"):
+            self._turns_by_key = {(t.session_id, t.turn_no): t for t in self.turns}
+        return self._turns_by_key.get((session_id, turn_no))
+
+    def session(self, session_id: str) -> SessionInfo | None:
+        return next((s for s in self.manifest.sessions if s.session_id == session_id), None)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    generation = index_dir / name
+    return generation if name and generation.is_dir() else None
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    generation = current_generation(index_dir)
+    if generation is None:
+        return None
+    try:
+        return Manifest.from_dict(json.loads((generation / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as error:
+        raise IndexCorrupt(f"index manifest {generation / MANIFEST} is unreadable ({error}); {REBUILD_HINT}") from None
+
+
+def load_index(settings: Settings, verify: bool = True) -> CorpusIndex:
+    import faiss
+
+    index_dir = settings.index_dir
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexMissing(f"no index in {index_dir}; build one with: igf-rag ingest seeds/")
+    manifest = read_manifest(index_dir)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(f"index at {generation} has format {manifest.format_version}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}")
+    manifest.check_settings(settings, generation)
+    if verify:
+        for name, expected in manifest.files.items():
+            path = generation / name
+            if not path.exists():
+                raise IndexCorrupt(f"index file {path} is missing; {REBUILD_HINT}")
+            if _sha256_file(path) != expected:
+                raise IndexCorrupt(f"index file {path} fails its checksum (corrupted or truncated); {REBUILD_HINT}")
+    try:
+        chunks = [Chunk(**json.loads(line)) for line in (generation / CHUNKS).read_text(encoding="utf-8").splitlines()]
+        turns = [Turn(**json.loads(line)) for line in (generation / TURNS).read_text(encoding="utf-8").splitlines()]
+        vectors = faiss.read_index(str(generation / VECTORS))
+    except (OSError, ValueError, TypeError, RuntimeError) as error:
+        raise IndexCorrupt(f"index at {generation} is unreadable ({error}); {REBUILD_HINT}") from None
+    if vectors.ntotal != len(chunks) or vectors.d != manifest.dimension:
+        raise IndexCorrupt(f"index at {generation} has {vectors.ntotal} vectors for {len(chunks)} chunks; {REBUILD_HINT}")
+    return CorpusIndex(manifest=manifest, chunks=chunks, turns=turns, vectors=vectors, path=generation)
+
+
+def build_vector_index(vectors: np.ndarray):
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def all_vectors(index) -> np.ndarray:
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    return index.reconstruct_n(0, index.ntotal)
+
+
+def write_index(
+    settings: Settings,
+    manifest: Manifest,
+    chunks: list[Chunk],
+    turns: list[Turn],
+    vectors: np.ndarray,
+) -> Path:
+    """Write a new generation and make it current. Call with the index lock held."""
+    import faiss
+
+    index_dir = settings.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    staging = index_dir / f".{name}.tmp"
+    staging.mkdir()
+    try:
+        faiss.write_index(build_vector_index(vectors), str(staging / VECTORS))
+        _write_lines(staging / CHUNKS, (json.dumps(c.to_dict(), ensure_ascii=False) for c in chunks))
+        _write_lines(staging / TURNS, (json.dumps(asdict(t), ensure_ascii=False) for t in turns))
+        manifest.files = {n: _sha256_file(staging / n) for n in (VECTORS, CHUNKS, TURNS)}
+        manifest.created = time.time()
+        _write_bytes(staging / MANIFEST, json.dumps(asdict(manifest), indent=1, ensure_ascii=False).encode("utf-8"))
+        _fsync_dir(staging)
+        os.rename(staging, index_dir / name)
+        _fsync_dir(index_dir)
+        pointer_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
+        _write_bytes(pointer_tmp, name.encode("utf-8"))
+        os.replace(pointer_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _remove_stale_generations(index_dir, keep=name)
+    return index_dir / name
+
+
+def _remove_stale_generations(index_dir: Path, keep: str) -> None:
+    for entry in index_dir.iterdir():
+        if entry.name != keep and entry.is_dir() and (entry.name.startswith("gen-") or entry.name.startswith(".gen-")):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f".{CURRENT}.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+
+
+def _write_lines(path: Path, lines) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line)
+            handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def empty_manifest(settings: Settings, dimension: int) -> Manifest:
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        embedding_model=settings.embedding_model,
+        dimension=dimension,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap_sentences=settings.chunk_overlap_sentences,
+    )
+
+
+def session_info(session: Session, turns: list[Turn], chunks: list[Chunk]) -> SessionInfo:
+    return SessionInfo(
+        session_id=session.session_id,
+        title=session.title,
+        source=session.source,
+        sha256=session.sha256,
+        turns=len(turns),
+        chunks=len(chunks),
+        speakers=len({t.speaker for t in turns}),
+    )

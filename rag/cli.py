@@ -1,0 +1,211 @@
+"""`igf-rag`: the command line. A thin client of the answer pipeline and the indexer."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+# Everything runs offline: never let a library reach for a model hub, and keep its progress bars quiet.
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions about panel transcripts, offline, with cited answers.")
+console = Console()
+errors = Console(stderr=True)
+
+GeneratorOpt = typer.Option(None, "--generator", "-g", help="causal (default, SmolLM2), seq2seq (FLAN-T5 path), or extractive")
+RetrieverOpt = typer.Option(None, "--retriever", help="hybrid (default), dense, or bm25")
+
+
+def fail(message: str, code: int = 1) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def load_settings(**overrides):
+    from index.settings import Settings
+
+    try:
+        return Settings.from_env().with_overrides(**overrides)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Transcript files or directories of them."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Discard the existing index and build it anew from PATHS."),
+) -> None:
+    """Add transcripts to the index (unchanged files are skipped, changed files replace their old session)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from index.embed import Embedder
+    from index.ingest import ingest as run_ingest
+
+    from index.ingest import index_is_fresh
+
+    settings = load_settings()
+    if not rebuild and index_is_fresh(settings, paths):
+        console.print(f"The index in {settings.index_dir} is up to date with {', '.join(map(str, paths))}.")
+        return
+    with console.status("Loading the embedding model..."):
+        embedder = Embedder(settings.embedding_model)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
+        task = bar.add_task("Embedding chunks", total=None)
+        report = run_ingest(paths, settings, embedder, rebuild=rebuild, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for sid in report.added:
+        console.print(f"added     {sid}")
+    for sid in report.replaced:
+        console.print(f"replaced  {sid}")
+    for sid in report.unchanged:
+        console.print(f"unchanged {sid}")
+    console.print(f"{report.chunks_embedded} chunks embedded; the index holds {report.chunks_total} chunks.")
+    for message in report.errors:
+        errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in plain language."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", "-s", help="Only passages by this speaker (full name, surname or first name)."),
+    k: Optional[int] = typer.Option(None, "--k", "-k", help="Number of passages to retrieve (1-50)."),
+    generator: Optional[str] = GeneratorOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the stable public schema)."),
+) -> None:
+    """Answer a question from the indexed transcripts, with numbered citations."""
+    from index.store import IndexError_
+    from rag.pipeline import Pipeline, QuestionError
+
+    settings = load_settings(generator=generator, retriever=retriever)
+    pipeline = Pipeline(settings)
+    try:
+        pipeline.validate(question, k)
+        answer = pipeline.ask(question, speaker=speaker, k=k)
+    except (QuestionError, IndexError_, RuntimeError) as error:
+        fail(str(error))
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+        return
+    print_answer(answer)
+
+
+def print_answer(answer) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    style = "yellow" if answer.abstained else "green"
+    console.print(Panel(Text(answer.answer), title="Answer", border_style=style, title_align="left"))
+    for note in answer.notes:
+        console.print(f"[dim]note: {note}[/]")
+    for citation in answer.citations:
+        p = citation.passage.chunk
+        console.print(f"[bold][{citation.n}][/] [cyan]{p.speaker_name}[/] — {p.session_title}, turn {p.turn_no} (chars {p.start_char}-{p.end_char})", highlight=False)
+        console.print(f"    “{citation.quote}”", highlight=False, soft_wrap=True)
+    if answer.abstained and answer.retrieved:
+        console.print("[dim]Closest passages (not supporting):[/]")
+        for passage in answer.retrieved[:3]:
+            console.print(f"  [dim]{passage.chunk.speaker_name}, turn {passage.chunk.turn_no}: {passage.chunk.text[:160]}…[/]", highlight=False)
+    t = answer.timings_ms
+    console.print(f"[dim]retrieve {t.get('retrieve', 0):.0f} ms · generate {t.get('generate', 0):.0f} ms · total {t.get('total', 0):.0f} ms · {answer.generator}[/]")
+
+
+@app.command()
+def speakers() -> None:
+    """List the speakers of the indexed sessions."""
+    from index.store import IndexError_
+    from rag.pipeline import Pipeline
+
+    try:
+        directory = Pipeline(load_settings()).speakers
+    except IndexError_ as error:
+        fail(str(error))
+    for speaker in sorted(directory.speakers.values(), key=lambda s: s.name):
+        console.print(f"{speaker.name:32} {speaker.turns:3} turns   aliases: {', '.join(sorted(speaker.aliases))}", highlight=False)
+
+
+@app.command()
+def sessions() -> None:
+    """List the indexed sessions."""
+    from index.store import IndexError_, read_manifest
+
+    settings = load_settings()
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexError_ as error:
+        fail(str(error))
+    if manifest is None:
+        fail(f"no index in {settings.index_dir}; build one with: igf-rag ingest seeds/")
+    for s in manifest.sessions:
+        console.print(f"{s.session_id}  {s.turns} turns, {s.chunks} chunks, {s.speakers} speakers  {s.title}", highlight=False)
+
+
+@app.command()
+def remove(session_ids: list[str] = typer.Argument(..., help="Session ids as listed by `igf-rag sessions`.")) -> None:
+    """Remove sessions from the index."""
+    from index.ingest import remove_sessions
+    from index.store import IndexError_, read_manifest
+
+    settings = load_settings()
+    try:
+        manifest = read_manifest(settings.index_dir)
+        if manifest is None:
+            fail(f"no index in {settings.index_dir}")
+        gone = remove_sessions(settings, session_ids, manifest.dimension)
+    except IndexError_ as error:
+        fail(str(error))
+    missing = sorted(set(session_ids) - set(gone))
+    for sid in gone:
+        console.print(f"removed {sid}")
+    if missing:
+        fail(f"not in the index: {', '.join(missing)}")
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Address to bind (default 127.0.0.1: this machine only)."),
+    port: Optional[int] = typer.Option(None, help="Port (default 7860)."),
+    auth: Optional[str] = typer.Option(None, help="USER:PASS required to use the app (or IGF_RAG_AUTH)."),
+) -> None:
+    """Start the chat UI in the browser."""
+    from ui.app import serve as run_server
+
+    run_server(load_settings(host=host, port=port), auth=auth)
+
+
+@app.command(name="eval")
+def evaluate(
+    questions: Optional[Path] = typer.Option(None, help="Question set (JSON lines); default: the bundled set."),
+    out: Optional[Path] = typer.Option(None, help="Output directory; default: eval-out/ in the data directory."),
+    generator: Optional[str] = GeneratorOpt,
+    retriever: Optional[str] = RetrieverOpt,
+    k: Optional[int] = typer.Option(None, "--k", "-k", help="Passages to retrieve."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N questions."),
+) -> None:
+    """Run the eval question set through the pipeline and report metrics."""
+    from eval.harness import run_cli
+
+    run_cli(load_settings(generator=generator, retriever=retriever), questions=questions, out=out, k=k, limit=limit)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Data passed between the answering stages: retrieve -> generate -> cite -> Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.types import Chunk
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its ranking score (higher is better), 1-based rank, and cosine similarity
+    to the question (comparable across retrievers, used for abstention)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    similarity: float = 0.0
+
+    def to_dict(self) -> dict:
+        c = self.chunk
+        return {
+            "chunk_id": c.chunk_id,
+            "session": c.session_id,
+            "session_title": c.session_title,
+            "speaker": c.speaker_name,
+            "speaker_key": c.speaker,
+            "turn": c.turn_no,
+            "text": c.text,
+            "start_char": c.start_char,
+            "end_char": c.end_char,
+            "score": round(float(self.score), 4),
+            "similarity": round(float(self.similarity), 4),
+            "rank": self.rank,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    passage: Passage
+    quote: str  # the passage's sentence that best supports the answer, verbatim
+    support: float  # share of the answer's content words found in the passage
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, **self.passage.to_dict(), "quote": self.quote, "support": round(self.support, 3)}
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    retrieved: list[Passage]
+    timings_ms: dict[str, float]
+    generator: str = ""
+    # "generated": the model's words, checked against the passages; "quote": the model's answer was
+    # not supported and the best supporting sentence replaced it; "none": abstained.
+    answer_source: str = "generated"
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": [p.to_dict() for p in self.retrieved],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "generator": self.generator,
+            "answer_source": self.answer_source,
+            "notes": self.notes,
+        }
