@@ -1,0 +1,63 @@
+"""Shared fixtures: the real bundled transcript, indexed once per test session in a temporary data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seeds" / "igf2023-day2-main-session-2-cybersecurity-trust-online-safety.txt"
+TEST_OUTPUT = ROOT / "test-output"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def test_output() -> Path:
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    return TEST_OUTPUT
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embed import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory, embedder):
+    """Settings whose data directory holds an index of the bundled transcript (built once).
+
+    The converted generator model is shared with the project's data directory, so it is converted once per machine.
+    """
+    from index.ingest import ingest
+    from index.settings import PROJECT_ROOT, Settings
+
+    home = tmp_path_factory.mktemp("igf-rag-home")
+    shared_models = Path(os.environ.get("IGF_RAG_HOME") or PROJECT_ROOT / ".igf-rag") / "models"
+    shared_models.mkdir(parents=True, exist_ok=True)
+    (home / "models").symlink_to(shared_models, target_is_directory=True)
+    result = Settings(home=home)
+    report = ingest([SEED], result, embedder)
+    assert not report.errors, report.errors
+    return result
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings, embedder):
+    from rag.pipeline import Pipeline
+
+    result = Pipeline(settings)
+    result._embedder = embedder  # share the session's model instead of loading a second copy
+    return result
