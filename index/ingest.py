@@ -1,11 +1,14 @@
 """Ingest transcripts: parse -> chunk -> embed -> write a new index generation.
 
-Incremental: sessions whose file is unchanged (same path and SHA-256) are kept with their stored
-vectors; a changed file replaces its old session; only new chunks are embedded.
+Incremental: a file whose session is already indexed (same name and SHA-256, hence the same session id)
+is not even parsed, and when nothing changed nothing is loaded or written; a changed file replaces the
+session its path had; only new chunks are embedded. Writers hold a file lock, and every write is a new
+generation switched in atomically (index.store), so a killed ingest leaves the previous index intact.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,20 +17,23 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from index.chunk import chunk_turns
-from index.parse import TranscriptError, parse_file
+from index.formats import SUFFIXES
+from index.parse import TranscriptError, parse_text, read_text, session_id_for
+from index.sentences import SentenceTable, embed_sentences
 from index.settings import Settings
 from index.store import (
     CorpusIndex,
-    IndexMissing,
+    Manifest,
     all_vectors,
     empty_manifest,
     load_index,
+    read_manifest,
     session_info,
     write_index,
 )
 from index.types import Chunk, Transcript, Turn
 
-TRANSCRIPT_SUFFIXES = {".txt", ".md", ".text"}
+TRANSCRIPT_SUFFIXES = set(SUFFIXES)  # .txt .text .md .vtt .srt .json
 LOCK_TIMEOUT_S = 600
 
 
@@ -48,18 +54,22 @@ class IngestReport:
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     """Files named directly, plus transcript files found in named directories."""
-    files, errors = [], []
+    files, errors, seen = [], [], set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES and not p.name.startswith("."))
             if not found:
                 errors.append(f"{path}: directory holds no transcript files ({', '.join(sorted(TRANSCRIPT_SUFFIXES))})")
-            files.extend(found)
         elif path.exists():
-            files.append(path)
+            found = [path]
         else:
             errors.append(f"{path}: no such file or directory")
+            continue
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
     return files, errors
 
 
@@ -80,70 +90,72 @@ def ingest(
     files, report.errors = expand_paths(paths)
     try:
         with index_lock(settings):
-            existing = None if rebuild else _load_existing(settings)
-            return _ingest_locked(files, settings, embedder, existing, report, progress)
+            return _ingest_locked(files, settings, embedder, rebuild, report, progress)
     except Timeout:
         report.errors.append(f"{settings.home}: another ingest holds the index lock; try again when it finishes")
         return report
 
 
-def _load_existing(settings: Settings) -> CorpusIndex | None:
-    try:
-        return load_index(settings)
-    except IndexMissing:
-        return None
-
-
-def _ingest_locked(files, settings, embedder, existing, report, progress) -> IngestReport:
-    kept_chunks: list[Chunk] = []
-    kept_turns: list[Turn] = []
-    kept_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
-    manifest = empty_manifest(settings, embedder.dimension)
-    by_source: dict[str, str] = {}
-    if existing is not None:
-        manifest.sessions = list(existing.manifest.sessions)
-        kept_chunks, kept_turns = list(existing.chunks), list(existing.turns)
-        kept_vectors = all_vectors(existing.vectors)
-        by_source = {str(Path(s.source).resolve()): s.session_id for s in manifest.sessions}
+def _ingest_locked(files, settings, embedder, rebuild, report, progress) -> IngestReport:
+    current = read_manifest(settings.index_dir)
+    manifest = None if rebuild else current
+    if manifest is not None:
+        manifest.check_settings(settings, settings.index_dir)
+    indexed = {s.session_id for s in manifest.sessions} if manifest else set()
+    by_source = {str(Path(s.source).resolve()): s.session_id for s in manifest.sessions} if manifest else {}
 
     new_transcripts: list[Transcript] = []
     replaced_ids: set[str] = set()
     for path in files:
         try:
-            transcript = parse_file(path)
+            text, sha = read_text(path)
+            sid = session_id_for(path, sha)
+            if sid in indexed or any(t.session.session_id == sid for t in new_transcripts):
+                report.unchanged.append(sid)
+                continue
+            transcript = parse_text(text, source=str(path), sha256=sha, session_id=sid)
         except TranscriptError as error:
             report.errors.append(str(error))
             continue
-        sid = transcript.session.session_id
-        if sid in {s.session_id for s in manifest.sessions} or any(t.session.session_id == sid for t in new_transcripts):
-            report.unchanged.append(sid)
-            continue
         old = by_source.get(str(path.resolve()))
-        if old:
+        if old and old != sid:
             replaced_ids.add(old)
             report.replaced.append(sid)
         else:
             report.added.append(sid)
         new_transcripts.append(transcript)
 
-    if not new_transcripts and not replaced_ids:
-        report.chunks_total = len(kept_chunks)
+    if not new_transcripts:  # nothing to add; a rebuild whose every file failed keeps the old index too
+        report.chunks_total = sum(s.chunks for s in current.sessions) if current else 0
         return report
 
-    keep = np.array([c.session_id not in replaced_ids for c in kept_chunks], dtype=bool)
-    kept_chunks = [c for c, k in zip(kept_chunks, keep) if k]
-    kept_vectors = kept_vectors[keep] if len(keep) else kept_vectors
-    kept_turns = [t for t in kept_turns if t.session_id not in replaced_ids]
-    manifest.sessions = [s for s in manifest.sessions if s.session_id not in replaced_ids]
+    existing = load_index(settings) if manifest is not None else None
+    return _write_with(new_transcripts, replaced_ids, existing, settings, embedder, report, progress)
+
+
+def _write_with(new_transcripts, replaced_ids, existing: CorpusIndex | None, settings, embedder, report, progress) -> IngestReport:
+    manifest: Manifest = empty_manifest(settings, embedder.dimension)
+    kept_chunks: list[Chunk] = []
+    kept_turns: list[Turn] = []
+    kept_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
+    if existing is not None:
+        keep = np.array([c.session_id not in replaced_ids for c in existing.chunks], dtype=bool)
+        kept_chunks = [c for c, k in zip(existing.chunks, keep) if k]
+        kept_vectors = all_vectors(existing.vectors)[keep] if len(keep) else kept_vectors
+        kept_turns = [t for t in existing.turns if t.session_id not in replaced_ids]
+        manifest.sessions = [s for s in existing.manifest.sessions if s.session_id not in replaced_ids]
 
     new_chunks: list[Chunk] = []
     for transcript in new_transcripts:
-        chunks = chunk_turns(
+        chunks = _with_times(
+            chunk_turns(
+                transcript.turns,
+                transcript.session.title,
+                embedder.count_tokens,
+                min(settings.chunk_tokens, embedder.max_tokens),
+                settings.chunk_overlap_sentences,
+            ),
             transcript.turns,
-            transcript.session.title,
-            embedder.count_tokens,
-            min(settings.chunk_tokens, embedder.max_tokens),
-            settings.chunk_overlap_sentences,
         )
         new_chunks.extend(chunks)
         kept_turns.extend(transcript.turns)
@@ -151,10 +163,28 @@ def _ingest_locked(files, settings, embedder, existing, report, progress) -> Ing
 
     new_vectors = _embed(embedder, new_chunks, progress)
     all_chunks = kept_chunks + new_chunks
-    write_index(settings, manifest, all_chunks, kept_turns, np.vstack([kept_vectors, new_vectors]))
+    sentences = _sentence_table(embedder, existing, replaced_ids, kept_chunks, new_chunks)
+    write_index(settings, manifest, all_chunks, kept_turns, np.vstack([kept_vectors, new_vectors]), sentences)
     report.chunks_embedded = len(new_chunks)
     report.chunks_total = len(all_chunks)
     return report
+
+
+def _sentence_table(embedder, existing: CorpusIndex | None, replaced_ids, kept_chunks, new_chunks) -> SentenceTable:
+    """Kept chunks keep their sentence vectors (an index written before they existed gets them now)."""
+    if existing is not None and existing.sentences is not None:
+        kept = existing.sentences.select(np.array([c.session_id not in replaced_ids for c in existing.chunks], dtype=bool))
+    else:
+        kept = embed_sentences(embedder, kept_chunks)
+    return SentenceTable.concat(kept, embed_sentences(embedder, new_chunks), len(kept_chunks))
+
+
+def _with_times(chunks: list[Chunk], turns: list[Turn]) -> list[Chunk]:
+    """A chunk carries its turn's timing, so a citation can say when it was said."""
+    times = {t.turn_no: (t.start_time, t.end_time) for t in turns if t.start_time is not None}
+    if not times:
+        return chunks
+    return [dataclasses.replace(c, start_time=times[c.turn_no][0], end_time=times[c.turn_no][1]) if c.turn_no in times else c for c in chunks]
 
 
 def _embed(embedder, chunks: list[Chunk], progress, batch: int = 64) -> np.ndarray:
@@ -183,14 +213,14 @@ def remove_sessions(settings: Settings, session_ids: list[str], dimension: int) 
             [c for c, k in zip(existing.chunks, keep) if k],
             [t for t in existing.turns if t.session_id not in gone],
             all_vectors(existing.vectors)[keep],
+            existing.sentences.select(keep) if existing.sentences is not None else None,
         )
         return gone
 
 
 def index_is_fresh(settings: Settings, paths: Iterable[str | Path]) -> bool:
     """True when the index exists, matches the settings, and holds every given file unchanged."""
-    from index.parse import read_text
-    from index.store import IndexError_, read_manifest
+    from index.store import IndexError_
 
     try:
         manifest = read_manifest(settings.index_dir)
@@ -202,8 +232,8 @@ def index_is_fresh(settings: Settings, paths: Iterable[str | Path]) -> bool:
     files, errors = expand_paths(paths)
     if errors:
         return False
-    indexed = {s.sha256 for s in manifest.sessions}
+    indexed = {s.session_id for s in manifest.sessions}
     try:
-        return all(read_text(f)[1] in indexed for f in files)
+        return all(session_id_for(f, read_text(f)[1]) in indexed for f in files)
     except TranscriptError:
         return False

@@ -1,9 +1,7 @@
-"""Parse transcripts into speaker turns with exact character offsets.
+"""Parse a transcript file into speaker turns with exact character offsets.
 
-Formats:
-- IGF caption text: a title line, a disclaimer, `***`, then turns that start with `>> NAME:`
-  (a `>>` with no upper-case name before a colon is a turn by an UNKNOWN speaker).
-- Generic: every non-blank line is `Name: text`.
+index.formats holds one parser per format and picks the format; here the file is read, the session
+named and dated, and the speakers cleaned up the same way for every format.
 """
 
 from __future__ import annotations
@@ -14,24 +12,15 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from index.formats import UNKNOWN, Parsed, RawTurn, TranscriptError, detect_format
+from index.sessions import title_metadata
 from index.text import speaker_key, strip_accents
 from index.types import Session, Transcript, Turn
 
-UNKNOWN = "UNKNOWN"
+__all__ = ["TranscriptError", "parse_file", "parse_text", "read_text", "session_id_for", "introduced_as"]
+
 AUDIENCE = "AUDIENCE"
 MAX_FILE_BYTES = 20 * 1024 * 1024
-_NAME_CHARS = r"A-Z\u00C0-\u00DE .'’\u2010\u2011-"
-_IGF_TURN = re.compile(r"^>>[ \t\u00a0]*(?:([A-Z\u00C0-\u00DE][" + _NAME_CHARS + r"]{0,60}?)[ \t]*:)?[ \t\u00a0]*", re.M)
-_GENERIC_LINE = re.compile(r"^(?P<name>[^\s:][^:\n]{0,59}?)[ \t]*:[ \t]+(?P<text>\S.*)$")
-
-
-class TranscriptError(ValueError):
-    """A transcript that cannot be read; the message names the file and line."""
-
-    def __init__(self, path: str | Path, line: int | None, problem: str):
-        self.path, self.line, self.problem = str(path), line, problem
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {problem}")
 
 
 def read_text(path: Path) -> tuple[str, str]:
@@ -71,71 +60,38 @@ def parse_file(path: str | Path) -> Transcript:
 def parse_text(text: str, source: str, sha256: str = "", session_id: str = "session") -> Transcript:
     if "\x00" in text:
         raise TranscriptError(source, text[: text.index("\x00")].count("\n") + 1, "contains NUL bytes: not a text transcript")
-    if _IGF_TURN.search(text):
-        title, raw_turns = _parse_igf(text, source)
-    else:
-        title, raw_turns = Path(source).stem.replace("_", " "), _parse_generic(text, source)
-    if not raw_turns:
-        raise TranscriptError(source, None, "no speaker turns found (expected '>> NAME:' or 'Name: text' lines)")
-    session = Session(session_id=session_id, title=title, source=source, sha256=sha256)
-    return Transcript(session=session, turns=_finish_turns(text, raw_turns, session_id), text=text)
+    parsed: Parsed = detect_format(text, source).parse(text, source)
+    if not parsed.turns:
+        raise TranscriptError(source, None, "no speaker turns found (expected '>> NAME:' or 'Name: text' lines, subtitles, or a JSON list of turns)")
+    title = parsed.title or Path(source).stem.replace("_", " ")
+    date, session_type = title_metadata(title)
+    session = Session(session_id, title, source, sha256, date=date, session_type=session_type)
+    return Transcript(session=session, turns=_finish_turns(parsed.text, parsed.turns, session_id), text=parsed.text)
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def _parse_igf(text: str, source: str) -> tuple[str, list[tuple[str, int, int, int]]]:
-    """Return the title and (raw speaker, line, start, end) per turn."""
-    first_line = text.strip().splitlines()[0].strip() if text.strip() else ""
-    title = "" if first_line.startswith(">>") else first_line
-    matches = list(_IGF_TURN.finditer(text))
-    raw = []
-    for i, match in enumerate(matches):
-        start = match.end()
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end <= start:
-            continue  # a bare ">>" marker with nothing said
-        name = (match.group(1) or "").strip()
-        raw.append((name or UNKNOWN, _line_of(text, match.start()), start, end))
-    return title or Path(source).stem, raw
-
-
-def _parse_generic(text: str, source: str) -> list[tuple[str, int, int, int]]:
-    raw, offset = [], 0
-    for line_no, line in enumerate(text.splitlines(keepends=True), start=1):
-        body = line.rstrip("\r\n")
-        if body.strip():
-            match = _GENERIC_LINE.match(body)
-            if not match:
-                shown = body.strip()[:60]
-                raise TranscriptError(source, line_no, f"expected a '>> NAME:' turn or a 'Name: text' line, found {shown!r}")
-            start = offset + match.start("text")
-            end = offset + len(body.rstrip())
-            raw.append((match.group("name").strip(), line_no, start, end))
-        offset += len(line)
-    return raw
-
-
-def _finish_turns(text: str, raw: list[tuple[str, int, int, int]], session_id: str) -> list[Turn]:
+def _finish_turns(text: str, raw: list[RawTurn], session_id: str) -> list[Turn]:
     """Merge spellings of one name into one speaker and label audience members who introduce themselves."""
     variants: dict[str, Counter] = defaultdict(Counter)
-    for name, *_ in raw:
-        variants[speaker_key(name)][name] += 1
+    for turn in raw:
+        variants[_key(turn.name)][turn.name] += 1
     display = {key: _display_name(key, names, text) for key, names in variants.items()}
     turns = []
-    for turn_no, (name, line_no, start, end) in enumerate(raw, start=1):
-        key = speaker_key(name)
+    for turn_no, r in enumerate(raw, start=1):
+        key = _key(r.name)
         label = display[key]
-        body = text[start:end]
+        body = text[r.start : r.end]
         if key == AUDIENCE:
             who = introduced_as(body)
             if who:
                 label = f"Audience ({who})"
-        turns.append(Turn(session_id, turn_no, line_no, key, label, start, end, body))
+        turns.append(Turn(session_id, turn_no, r.line_no, key, label, r.start, r.end, body, r.start_time, r.end_time))
     return turns
+
+
+def _key(name: str) -> str:
+    """A name with no letters or digits left after folding (say "¨") names nobody."""
+    key = speaker_key(name)
+    return key if any(c.isalnum() for c in key) else UNKNOWN
 
 
 def _display_name(key: str, spellings: Counter, text: str) -> str:

@@ -15,6 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 GENERATORS = ("causal", "seq2seq", "extractive")
 RETRIEVERS = ("dense", "bm25", "hybrid")
+FUSIONS = ("rrf", "weighted")
+SPEAKER_ROUTINGS = ("boost", "filter", "off")
 
 
 def _default_home() -> Path:
@@ -29,6 +31,15 @@ class Settings:
     chunk_tokens: int = 160
     chunk_overlap_sentences: int = 1
     retriever: str = "hybrid"
+    # How hybrid retrieval merges dense and BM25 rankings: reciprocal rank fusion, or a weighted sum of the
+    # dense cosine and the max-normalised BM25 score (fusion_dense_weight on the dense side).
+    fusion: str = "rrf"
+    fusion_dense_weight: float = 0.5
+    # A question that names a speaker (name, role, organisation) lifts that speaker's passages ("boost"),
+    # keeps only them ("filter"), or is treated like any other ("off"). Measured by python -m eval.ablation.
+    speaker_routing: str = "boost"
+    # Re-rank the fused candidates with sentence-level similarity (sentence vectors stored at index time).
+    rerank: bool = True
     retrieve_k: int = 10
     context_k: int = 4
     generator: str = "causal"
@@ -73,6 +84,12 @@ class Settings:
             raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {self.generator!r}")
         if self.retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}, not {self.retriever!r}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
+        if self.speaker_routing not in SPEAKER_ROUTINGS:
+            raise ValueError(f"speaker_routing must be one of {', '.join(SPEAKER_ROUTINGS)}, not {self.speaker_routing!r}")
+        if not 0.0 <= self.fusion_dense_weight <= 1.0:
+            raise ValueError(f"fusion_dense_weight must be between 0 and 1, not {self.fusion_dense_weight}")
         if not 1 <= self.retrieve_k <= self.max_k:
             raise ValueError(f"k must be between 1 and {self.max_k}, not {self.retrieve_k}")
         if not 16 <= self.chunk_tokens <= 254:
@@ -86,6 +103,12 @@ def _coerce(f: dataclasses.Field, raw: str):
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            if raw.strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if kind == "Path":
             return Path(raw)
     except ValueError:

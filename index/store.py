@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.lexical import LEXICAL_VERSION, build_bm25, load_bm25, save_bm25
+from index.sentences import SentenceTable
 from index.settings import Settings
 from index.types import Chunk, Session, Turn
 
@@ -27,6 +29,9 @@ MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 TURNS = "turns.jsonl"
+BM25_DIR = "bm25"  # bm25s files (.npy arrays and JSON, no pickles), rows <-> chunks
+SENTENCE_VECTORS = "sentence_vectors.npy"
+SENTENCE_ROWS = "sentence_rows.npy"
 CURRENT = "CURRENT"
 REBUILD_HINT = "rebuild it with: igf-rag ingest --rebuild seeds/ (or the paths you indexed)"
 
@@ -56,6 +61,8 @@ class SessionInfo:
     turns: int
     chunks: int
     speakers: int
+    date: str | None = None
+    session_type: str | None = None
 
 
 @dataclass
@@ -68,6 +75,7 @@ class Manifest:
     sessions: list[SessionInfo] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     created: float = 0.0
+    lexical: str = ""  # tokenizer version of the persisted BM25 model (index.lexical.LEXICAL_VERSION)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
@@ -98,6 +106,8 @@ class CorpusIndex:
     turns: list[Turn]
     vectors: object  # faiss.Index, row i <-> chunks[i]
     path: Path
+    bm25: object = None  # bm25s.BM25, row i <-> chunks[i]; None for an empty index
+    sentences: SentenceTable | None = None  # sentence vectors for re-ranking (absent in older indexes)
 
     def turn(self, session_id: str, turn_no: int) -> Turn | None:
         if not hasattr(self, "_turns_by_key"):
@@ -162,7 +172,35 @@ def load_index(settings: Settings, verify: bool = True) -> CorpusIndex:
         raise IndexCorrupt(f"index at {generation} is unreadable ({error}); {REBUILD_HINT}") from None
     if vectors.ntotal != len(chunks) or vectors.d != manifest.dimension:
         raise IndexCorrupt(f"index at {generation} has {vectors.ntotal} vectors for {len(chunks)} chunks; {REBUILD_HINT}")
-    return CorpusIndex(manifest=manifest, chunks=chunks, turns=turns, vectors=vectors, path=generation)
+    bm25 = _load_bm25(generation, manifest, chunks)
+    sentences = _load_sentences(generation, manifest, len(chunks))
+    return CorpusIndex(manifest=manifest, chunks=chunks, turns=turns, vectors=vectors, path=generation, bm25=bm25, sentences=sentences)
+
+
+def _load_bm25(generation: Path, manifest: Manifest, chunks: list[Chunk]):
+    """The persisted BM25 model; an index written before it (or with another tokenizer) gets one built in memory."""
+    if manifest.lexical != LEXICAL_VERSION or not any(name.startswith(f"{BM25_DIR}/") for name in manifest.files):
+        return build_bm25([c.embedding_text for c in chunks])
+    try:
+        bm25 = load_bm25(generation / BM25_DIR)
+    except (OSError, ValueError, KeyError) as error:
+        raise IndexCorrupt(f"BM25 index in {generation / BM25_DIR} is unreadable ({error}); {REBUILD_HINT}") from None
+    if bm25.scores["num_docs"] != len(chunks):
+        raise IndexCorrupt(f"BM25 index in {generation / BM25_DIR} has {bm25.scores['num_docs']} rows for {len(chunks)} chunks; {REBUILD_HINT}")
+    return bm25
+
+
+def _load_sentences(generation: Path, manifest: Manifest, chunk_count: int) -> SentenceTable | None:
+    if SENTENCE_VECTORS not in manifest.files:
+        return None
+    try:
+        rows = np.load(generation / SENTENCE_ROWS, allow_pickle=False)
+        vectors = np.load(generation / SENTENCE_VECTORS, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise IndexCorrupt(f"sentence vectors in {generation} are unreadable ({error}); {REBUILD_HINT}") from None
+    if len(rows) != len(vectors) or (len(rows) and (rows.min() < 0 or rows.max() >= chunk_count)) or vectors.shape[1:] != (manifest.dimension,):
+        raise IndexCorrupt(f"sentence vectors in {generation} do not match its {chunk_count} chunks; {REBUILD_HINT}")
+    return SentenceTable(rows.astype(np.int32), np.ascontiguousarray(vectors, dtype=np.float32))
 
 
 def build_vector_index(vectors: np.ndarray):
@@ -186,8 +224,11 @@ def write_index(
     chunks: list[Chunk],
     turns: list[Turn],
     vectors: np.ndarray,
+    sentences: SentenceTable | None = None,
 ) -> Path:
-    """Write a new generation and make it current. Call with the index lock held."""
+    """Write a new generation and make it current. Call with the index lock held.
+
+    The BM25 model is built here from the chunks, so it always matches them; sentence vectors are optional."""
     import faiss
 
     index_dir = settings.index_dir
@@ -199,7 +240,22 @@ def write_index(
         faiss.write_index(build_vector_index(vectors), str(staging / VECTORS))
         _write_lines(staging / CHUNKS, (json.dumps(c.to_dict(), ensure_ascii=False) for c in chunks))
         _write_lines(staging / TURNS, (json.dumps(asdict(t), ensure_ascii=False) for t in turns))
-        manifest.files = {n: _sha256_file(staging / n) for n in (VECTORS, CHUNKS, TURNS)}
+        names = [VECTORS, CHUNKS, TURNS]
+        bm25 = build_bm25([c.embedding_text for c in chunks])
+        if bm25 is not None:
+            save_bm25(bm25, staging / BM25_DIR)
+            for path in sorted((staging / BM25_DIR).iterdir()):
+                _fsync_file(path)  # bm25s writes without syncing
+                names.append(f"{BM25_DIR}/{path.name}")
+            _fsync_dir(staging / BM25_DIR)
+        if sentences is not None:
+            if len(sentences) and int(sentences.chunk_rows.max()) >= len(chunks):
+                raise ValueError(f"sentence table names chunk row {int(sentences.chunk_rows.max())} of {len(chunks)}")
+            _write_array(staging / SENTENCE_ROWS, sentences.chunk_rows.astype(np.int32))
+            _write_array(staging / SENTENCE_VECTORS, sentences.vectors.astype(np.float32))
+            names += [SENTENCE_ROWS, SENTENCE_VECTORS]
+        manifest.lexical = LEXICAL_VERSION
+        manifest.files = {n: _sha256_file(staging / n) for n in names}
         manifest.created = time.time()
         _write_bytes(staging / MANIFEST, json.dumps(asdict(manifest), indent=1, ensure_ascii=False).encode("utf-8"))
         _fsync_dir(staging)
@@ -233,10 +289,22 @@ def _write_lines(path: Path, lines) -> None:
         os.fsync(handle.fileno())
 
 
+def _write_array(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _write_bytes(path: Path, data: bytes) -> None:
     with path.open("wb") as handle:
         handle.write(data)
         handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as handle:
         os.fsync(handle.fileno())
 
 
@@ -267,4 +335,6 @@ def session_info(session: Session, turns: list[Turn], chunks: list[Chunk]) -> Se
         turns=len(turns),
         chunks=len(chunks),
         speakers=len({t.speaker for t in turns}),
+        date=session.date,
+        session_type=session.session_type,
     )

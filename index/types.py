@@ -14,9 +14,13 @@ class Turn:
     line_no: int  # 1-based line of the turn's header
     speaker: str  # match key: upper case, no accents ("ERNESTO RODRIGUEZ HERNANDEZ", "AUDIENCE", "UNKNOWN")
     speaker_name: str  # display label ("Ernesto Rodriguez Hernández", "Audience (Jinson Alufi, Abuja, Nigeria)")
-    start_char: int  # offsets into the decoded source text (code points); text == source[start:end]
+    # Offsets (code points) into Transcript.text; text == Transcript.text[start:end].
+    start_char: int
     end_char: int
     text: str
+    # Seconds from the start of the recording, for formats that carry timings (subtitles, timed JSON).
+    start_time: float | None = None
+    end_time: float | None = None
 
 
 @dataclass(frozen=True)
@@ -25,13 +29,17 @@ class Session:
     title: str
     source: str  # path as given at ingest time
     sha256: str
+    date: str | None = None  # as precise as the title allows: "2023-10-10", "2023 Day 2", "2023"
+    session_type: str | None = None  # "Main Session", "Workshop", "Open Forum", ...
 
 
 @dataclass(frozen=True)
 class Transcript:
     session: Session
     turns: list[Turn]
-    text: str  # the whole decoded source, for verbatim display
+    # For plain-text formats, the decoded source itself. Subtitle and JSON turns are joined from several
+    # cues or escaped strings, so for them this is the turns rendered as "Name: text" paragraphs.
+    text: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class Chunk:
     start_char: int
     end_char: int
     text: str
+    start_time: float | None = None  # the turn's timing, when its format has one
+    end_time: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

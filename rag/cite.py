@@ -1,11 +1,16 @@
-"""Attach [n] citations to an answer by checking, in code, which passages support each sentence."""
+"""Check an answer against its passages, in code, and attach [n] citations.
+
+- `check_grounding(claim, evidence)`: are the key facts of the claim (numbers, names, content words) in the cited
+  text? The check an answer must pass before it is shown.
+- `cite(answer, passages)`: which passages support each sentence of an answer, with [n] markers.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from index.text import sentence_spans, words
+from index.text import fold, sentence_spans, words
 from rag.types import Citation, Passage
 
 # Function words carry no evidence: an answer is supported by its content words.
@@ -23,6 +28,114 @@ _MARKER = re.compile(r"\s*\[\d+\]")
 
 def content_words(text: str) -> set[str]:
     return {w for w in words(text) if w not in STOPWORDS}
+
+
+# -- numbers -----------------------------------------------------------------------------------------
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_SCALES)
+_DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers `text` states, as digit strings: "six" and "6" are both "6", "twenty-five" is "25",
+    "9,126" is "9126", "20%" is "20". A lone "one" is a pronoun ("the one thing"), not a count."""
+    found: set[str] = set()
+    total = current = 0
+    spelled: list[str] = []
+
+    def close() -> None:
+        nonlocal total, current
+        if spelled and spelled != ["one"]:
+            found.add(str(total + current))
+        total = current = 0
+        spelled.clear()
+
+    for token in words(text.replace("-", " ")):
+        if token in _UNITS or token in _TENS:
+            current += _TENS.get(token) or _UNITS.index(token)
+        elif token == "hundred" and spelled:
+            current = (current or 1) * 100
+        elif token in _SCALES and spelled:
+            total += (current or 1) * _SCALES[token]
+            current = 0
+        else:
+            close()
+            if _DIGITS.match(token):
+                found.add(token.rstrip("0").rstrip(".") if "." in token else token)
+            continue
+        spelled.append(token)
+    close()
+    return found
+
+
+def has_number(text: str) -> bool:
+    return bool(numbers_in(text))
+
+
+# -- grounding ---------------------------------------------------------------------------------------
+MIN_COVERAGE = 0.75  # share of a claim's content words that its cited text must hold
+_NAME_WORD = r"[A-Z](?:[\w’'-]|\.(?=[A-Za-z]))*"
+_NAME = re.compile(rf"(?<![\w.]){_NAME_WORD}(?:\s+(?:(?:of|for|the|on|and|de|del|la)\s+)?{_NAME_WORD})*")
+_NOT_NAMES = frozenset({"i", "i'm", "i've", "i'll", "i'd", "the", "a", "an", "and", "but", "so", "it", "this", "that", "we", "they", "he", "she", "yes", "no"})
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 else word
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised word runs ("Global Forum on Cyber Expertise", "Kyoto", "ECOWAS"), sentence openers excluded
+    unless they begin a longer name."""
+    names = []
+    starts = {a for a, _ in sentence_spans(text)} | {0}
+    for match in _NAME.finditer(text):
+        name = match.group(0).strip()
+        parts = name.split()
+        at_start = match.start() in starts or text[: match.start()].rstrip().endswith((":", "\u201c", '"'))
+        if at_start and len(parts) == 1:
+            continue
+        if fold(parts[0]) in _NOT_NAMES:
+            parts = parts[1:]
+        if parts and not all(fold(p) in _NOT_NAMES for p in parts):
+            names.append(" ".join(parts))
+    return names
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Whether a claim's key facts are in its evidence; `missing` names the ones that are not."""
+
+    supported: bool
+    coverage: float  # share of the claim's content words found in the evidence
+    missing: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        if self.supported:
+            return "supported"
+        if self.missing:
+            return "not in the cited text: " + ", ".join(self.missing)
+        return f"only {self.coverage:.0%} of its words are in the cited text"
+
+
+def check_grounding(claim: str, evidence: str, min_coverage: float = MIN_COVERAGE) -> Grounding:
+    """Are the key facts of `claim` in `evidence`? Every number (digits or words) and every capitalised name must
+    be there, and at least `min_coverage` of its content words (compared by stem, so inflections match)."""
+    claim = _MARKER.sub("", claim)
+    evidence_words = set(words(evidence))
+    evidence_stems = {_stem(w) for w in evidence_words}
+    missing = [n for n in sorted(numbers_in(claim)) if n not in numbers_in(evidence)]
+    for name in names_in(claim):
+        name_words = [w for w in words(name) if w not in STOPWORDS]
+        if name_words and not all(w in evidence_words or _stem(w) in evidence_stems for w in name_words):
+            missing.append(name)
+    claim_words = content_words(claim)
+    found = [w for w in claim_words if w in evidence_words or _stem(w) in evidence_stems]
+    coverage = len(found) / len(claim_words) if claim_words else 0.0
+    supported = bool(claim_words) and not missing and coverage >= min_coverage
+    return Grounding(supported, coverage, tuple(missing))
 
 
 def support(claim: str, evidence: str) -> float:

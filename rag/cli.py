@@ -53,9 +53,9 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from index.embed import Embedder
-    from index.ingest import ingest as run_ingest
-
     from index.ingest import index_is_fresh
+    from index.ingest import ingest as run_ingest
+    from index.store import IndexError_
 
     settings = load_settings()
     if not rebuild and index_is_fresh(settings, paths):
@@ -63,15 +63,15 @@ def ingest(
         return
     with console.status("Loading the embedding model..."):
         embedder = Embedder(settings.embedding_model)
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
-        task = bar.add_task("Embedding chunks", total=None)
-        report = run_ingest(paths, settings, embedder, rebuild=rebuild, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    for sid in report.added:
-        console.print(f"added     {sid}")
-    for sid in report.replaced:
-        console.print(f"replaced  {sid}")
-    for sid in report.unchanged:
-        console.print(f"unchanged {sid}")
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
+            task = bar.add_task("Embedding chunks", total=None)
+            report = run_ingest(paths, settings, embedder, rebuild=rebuild, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except IndexError_ as error:
+        fail(str(error))
+    for verb, ids in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged)):
+        for sid in ids:
+            console.print(f"{verb:9} {sid}", highlight=False)
     console.print(f"{report.chunks_embedded} chunks embedded; the index holds {report.chunks_total} chunks.")
     for message in report.errors:
         errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
@@ -82,7 +82,8 @@ def ingest(
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question, in plain language."),
-    speaker: Optional[str] = typer.Option(None, "--speaker", "-s", help="Only passages by this speaker (full name, surname or first name)."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", "-s", help="Only passages by this speaker: full name, surname, first name, short form, or role (\"the EFF speaker\"); see `igf-rag speakers`."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only this session: its id, an id prefix, or part of its title (see `igf-rag sessions`)."),
     k: Optional[int] = typer.Option(None, "--k", "-k", help="Number of passages to retrieve (1-50)."),
     generator: Optional[str] = GeneratorOpt,
     retriever: Optional[str] = RetrieverOpt,
@@ -96,7 +97,7 @@ def ask(
     pipeline = Pipeline(settings)
     try:
         pipeline.validate(question, k)
-        answer = pipeline.ask(question, speaker=speaker, k=k)
+        answer = pipeline.ask(question, speaker=speaker, k=k, session=session)
     except (QuestionError, IndexError_, RuntimeError) as error:
         fail(str(error))
     if as_json:
@@ -115,7 +116,7 @@ def print_answer(answer) -> None:
         console.print(f"[dim]note: {note}[/]")
     for citation in answer.citations:
         p = citation.passage.chunk
-        console.print(f"[bold][{citation.n}][/] [cyan]{p.speaker_name}[/] — {p.session_title}, turn {p.turn_no} (chars {p.start_char}-{p.end_char})", highlight=False)
+        console.print(f"[bold][{citation.n}][/] [cyan]{p.speaker_name}[/] — {p.session_title}, {where_in_session(p)}", highlight=False)
         console.print(f"    “{citation.quote}”", highlight=False, soft_wrap=True)
     if answer.abstained and answer.retrieved:
         console.print("[dim]Closest passages (not supporting):[/]")
@@ -125,23 +126,43 @@ def print_answer(answer) -> None:
     console.print(f"[dim]retrieve {t.get('retrieve', 0):.0f} ms · generate {t.get('generate', 0):.0f} ms · total {t.get('total', 0):.0f} ms · {answer.generator}[/]")
 
 
+def clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def where_in_session(chunk) -> str:
+    """Where a passage is: 'turn 12, 00:03:41' for timed formats, else 'turn 12 (chars 5120-5400)'."""
+    if chunk.start_time is not None:
+        return f"turn {chunk.turn_no}, {clock(chunk.start_time)}"
+    return f"turn {chunk.turn_no} (chars {chunk.start_char}-{chunk.end_char})"
+
+
 @app.command()
 def speakers() -> None:
-    """List the speakers of the indexed sessions."""
+    """List the speakers of each indexed session: role, organisation and the names `ask --speaker` accepts."""
     from index.store import IndexError_
+    from index.text import fold
     from rag.pipeline import Pipeline
 
     try:
         directory = Pipeline(load_settings()).speakers
     except IndexError_ as error:
         fail(str(error))
-    for speaker in sorted(directory.speakers.values(), key=lambda s: s.name):
-        console.print(f"{speaker.name:32} {speaker.turns:3} turns   aliases: {', '.join(sorted(speaker.aliases))}", highlight=False)
+    for session_id in dict.fromkeys(s.session_id for s in directory.all()):
+        console.print(f"[bold]{session_id}[/]", highlight=False)
+        for speaker in sorted((s for s in directory.all() if s.session_id == session_id), key=lambda s: (s.is_audience_member, s.name)):
+            console.print(f"  {speaker.name:30} {speaker.turns:3} turn{'s' if speaker.turns != 1 else ' '}  {speaker.description() or ''}", highlight=False, soft_wrap=True)
+            also = sorted(speaker.aliases - {fold(speaker.name)}) + sorted(a.upper() for a in speaker.acronyms if len(a) <= 6)
+            if also:
+                console.print(f"  {'':30}            [dim]also: {', '.join(also)}[/]", highlight=False, soft_wrap=True)
 
 
 @app.command()
-def sessions() -> None:
-    """List the indexed sessions."""
+def sessions(as_json: bool = typer.Option(False, "--json", help="Print a JSON list of the sessions.")) -> None:
+    """List the indexed sessions with their turn, chunk and speaker counts."""
+    import dataclasses
+
     from index.store import IndexError_, read_manifest
 
     settings = load_settings()
@@ -151,14 +172,22 @@ def sessions() -> None:
         fail(str(error))
     if manifest is None:
         fail(f"no index in {settings.index_dir}; build one with: igf-rag ingest seeds/")
+    if as_json:
+        sys.stdout.write(json.dumps([dataclasses.asdict(s) for s in manifest.sessions], ensure_ascii=False) + "\n")
+        return
+    if not manifest.sessions:
+        console.print("The index holds no sessions; add some with: igf-rag ingest PATH")
     for s in manifest.sessions:
-        console.print(f"{s.session_id}  {s.turns} turns, {s.chunks} chunks, {s.speakers} speakers  {s.title}", highlight=False)
+        about = " · ".join(x for x in (s.date, s.session_type) if x)
+        console.print(f"[bold]{s.session_id}[/]  {s.title}", highlight=False)
+        console.print(f"    {s.turns} turns, {s.chunks} chunks, {s.speakers} speakers{'  · ' + about if about else ''}  · {s.source}", highlight=False)
 
 
 @app.command()
-def remove(session_ids: list[str] = typer.Argument(..., help="Session ids as listed by `igf-rag sessions`.")) -> None:
+def remove(session_ids: list[str] = typer.Argument(..., help="Sessions to drop: ids as listed by `igf-rag sessions` (or a unique id prefix or title part).")) -> None:
     """Remove sessions from the index."""
     from index.ingest import remove_sessions
+    from index.sessions import SessionNotFound, find_session
     from index.store import IndexError_, read_manifest
 
     settings = load_settings()
@@ -166,13 +195,14 @@ def remove(session_ids: list[str] = typer.Argument(..., help="Session ids as lis
         manifest = read_manifest(settings.index_dir)
         if manifest is None:
             fail(f"no index in {settings.index_dir}")
-        gone = remove_sessions(settings, session_ids, manifest.dimension)
-    except IndexError_ as error:
+        wanted = [find_session(manifest.sessions, query).session_id for query in session_ids]
+        gone = remove_sessions(settings, wanted, manifest.dimension)
+    except (IndexError_, SessionNotFound) as error:
         fail(str(error))
-    missing = sorted(set(session_ids) - set(gone))
     for sid in gone:
-        console.print(f"removed {sid}")
-    if missing:
+        console.print(f"removed {sid}", highlight=False)
+    missing = sorted(set(wanted) - set(gone))
+    if missing:  # removed by another process since the listing was read
         fail(f"not in the index: {', '.join(missing)}")
 
 

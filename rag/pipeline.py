@@ -55,7 +55,7 @@ class Pipeline:
         if self._retriever is None:
             from rag.retrieve import Retriever
 
-            retriever = Retriever(self.index, self.embedder, self.settings.retriever)
+            retriever = Retriever(self.index, self.embedder, self.settings.retriever, settings=self.settings, directory=self.speakers)
             with self._lock:
                 self._retriever = self._retriever or retriever
         return self._retriever
@@ -111,23 +111,42 @@ class Pipeline:
             raise QuestionError(f"no speaker matches {speaker!r}; known speakers: {', '.join(self.speakers.names())}")
         return keys
 
-    def ask(self, question: str, speaker: str | None = None, k: int | None = None, generator: str | None = None) -> Answer:
+    def resolve_session(self, session: str | None) -> set[str] | None:
+        """The session ids a session filter means: an id, a unique id prefix, or a unique part of a title."""
+        if not session:
+            return None
+        from index.sessions import SessionNotFound, find_session
+
+        try:
+            return {find_session(self.index.manifest.sessions, session).session_id}
+        except SessionNotFound as error:
+            raise QuestionError(str(error)) from None
+
+    def ask(
+        self, question: str, speaker: str | None = None, k: int | None = None, generator: str | None = None, session: str | None = None
+    ) -> Answer:
         answer = None
-        for _, answer in self.ask_stream(question, speaker=speaker, k=k, generator=generator):
+        for _, answer in self.ask_stream(question, speaker=speaker, k=k, generator=generator, session=session):
             pass
         return answer
 
     def ask_stream(
-        self, question: str, speaker: str | None = None, k: int | None = None, generator: str | None = None
+        self,
+        question: str,
+        speaker: str | None = None,
+        k: int | None = None,
+        generator: str | None = None,
+        session: str | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (answer text so far, None) while generating, then (final text, Answer)."""
         question = self.validate(question, k)
+        sessions = self.resolve_session(session)
         speakers = self.resolve_speaker(speaker)
         k = k or self.settings.retrieve_k
         generator_name = generator or self.settings.generator
         model = self.generator(generator_name)  # loaded before the clock starts: timings measure answering
         started = time.perf_counter()
-        retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers)
+        retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers, sessions=sessions)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
         context = retrieved[: min(k, self.settings.context_k)]
@@ -135,6 +154,11 @@ class Pipeline:
         if not context or top_similarity < self.settings.abstain_threshold:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
             answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none")
+            yield answer.answer, answer
+            return
+        answer = self._speaker_answer(question, context, retrieved, generator_name)
+        if answer is not None:
+            answer.timings_ms = {**timings, "generate": (time.perf_counter() - retrieved_at) * 1000, "total": (time.perf_counter() - started) * 1000}
             yield answer.answer, answer
             return
 
@@ -150,6 +174,21 @@ class Pipeline:
             "total": (time.perf_counter() - started) * 1000,
         }
         yield answer.answer, answer
+
+    def _speaker_answer(self, question: str, context: list[Passage], retrieved: list[Passage], generator: str) -> Answer | None:
+        """A "who said / who argued ..." question is answered by the speaker of the best-supported passage."""
+        from rag.query import WHO_SAID
+        from rag.types import Citation
+
+        if self.retriever.analyze(question).kind != WHO_SAID:
+            return None
+        best = self.generator("extractive").best_sentence(question, context)
+        if best is None:
+            return None
+        passage = context[best[0]]
+        who = self.speakers.label(passage.chunk.session_id, passage.chunk.speaker, passage.chunk.turn_no)
+        text = f"{who}: “{best[1]}” [1]"
+        return Answer(question, text, False, [Citation(1, passage, best[1], 1.0)], retrieved, {}, generator, "speaker")
 
     def _finish(self, question: str, text: str, context: list[Passage], retrieved: list[Passage], generator: str) -> Answer:
         cited = cite(text, context)

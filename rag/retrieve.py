@@ -1,37 +1,60 @@
-"""Rank chunks for a question: dense (FAISS), BM25 (bm25s), or both fused by reciprocal rank."""
+"""Rank chunks for a question: dense (FAISS), BM25 (bm25s), or both fused; then speaker routing and re-ranking.
+
+Stages, each switchable in Settings (python -m eval.ablation measures every combination that matters):
+1. Candidates: the dense ranking (cosine of the question to each chunk, FAISS) and the BM25 ranking.
+2. Fusion (hybrid): reciprocal rank fusion, or a weighted sum of the cosine and the max-normalised BM25 score.
+3. Speaker routing: a question that names a speaker (rag.query) lifts that speaker's passages, or keeps only
+   them; a question about a speaker ("What role does X hold?") lifts the moderator's introduction of X too.
+4. Re-ranking: the best fused candidates are ranked again by their best sentence's similarity to the question
+   (sentence vectors are stored at index time: no model call per query) fused with BM25, plus the routing.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from index.lexical import bm25_scores, build_bm25
+from index.settings import Settings
 from index.store import CorpusIndex
-from index.text import fold
+from rag.query import PROFILE, Query, analyze
 from rag.types import Passage
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.); damps the top ranks' lead
-
-
-def bm25_tokens(texts: list[str]) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize([fold(t) for t in texts], stopwords="en", return_ids=False, show_progress=False)
-
-
-def build_bm25(index: CorpusIndex):
-    import bm25s
-
-    bm25 = bm25s.BM25()
-    tokens = bm25_tokens([c.embedding_text for c in index.chunks])
-    bm25.index(tokens, show_progress=False)
-    return bm25
+DENSE_POOL = 200  # dense candidates taken from FAISS per query (all of them for a small index)
+RERANK_CANDIDATES = 40
+RERANK_ROUTE_BOOST = 0.02
+# Routing lift, in the unit of each score: one top rank's worth of RRF (1/61 ~ 0.016) lifts a routed passage
+# over unrouted ones of similar rank without burying a much better match by someone else.
+ROUTE_BOOST = {"rrf": 0.01, "weighted": 0.3}
+# A question about a speaker ("What is the EFF speaker's job title?") is answered by the introduction, which
+# must outrank the many passages of the speaker's own.
+INTRODUCTION_WEIGHT = 2.0
+# "X's final recommendation", "X's first remarks": the turn is known exactly, and its words rarely echo the question.
+POSITION_WEIGHT = 2.0
+# An unnamed turn (">>" without a name) may be by the routed speaker: it gets part of the lift.
+UNKNOWN_SHARE = 0.5
 
 
 class Retriever:
-    def __init__(self, index: CorpusIndex, embedder, mode: str = "hybrid"):
+    def __init__(self, index: CorpusIndex, embedder, mode: str = "hybrid", settings: Settings | None = None, directory=None):
+        settings = settings or Settings()
         self.index = index
         self.embedder = embedder
         self.mode = mode
-        self.bm25 = build_bm25(index) if mode in ("bm25", "hybrid") and index.chunks else None
+        self.fusion = settings.fusion
+        self.dense_weight = settings.fusion_dense_weight
+        self.routing = settings.speaker_routing
+        self.rerank = settings.rerank
+        self.directory = directory
+        self.bm25 = index.bm25 if index.bm25 is not None or not index.chunks else build_bm25([c.embedding_text for c in index.chunks])
+        self._speaker = np.array([c.speaker for c in index.chunks], dtype=object)
+        self._session = np.array([c.session_id for c in index.chunks], dtype=object)
+        self._turn = np.array([c.turn_no for c in index.chunks], dtype=np.int64)
+        self._start = np.array([c.start_char for c in index.chunks], dtype=np.int64)
+        self._end = np.array([c.end_char for c in index.chunks], dtype=np.int64)
+
+    def analyze(self, question: str) -> Query:
+        return analyze(question, self.directory)
 
     def search(
         self,
@@ -40,67 +63,173 @@ class Retriever:
         speakers: set[str] | None = None,
         sessions: set[str] | None = None,
         mode: str | None = None,
+        *,
+        fusion: str | None = None,
+        routing: str | None = None,
+        rerank: bool | None = None,
+        query: Query | None = None,
     ) -> list[Passage]:
+        """The k best chunks. `speakers`/`sessions` are hard filters (the user's choice); the other keyword
+        arguments override the configured stages for one call (the ablation uses them)."""
         mode = mode or self.mode
+        fusion = fusion or self.fusion
+        routing = routing or self.routing
+        rerank = self.rerank if rerank is None else rerank
+        rows = len(self.index.chunks)
         allowed = self._allowed(speakers, sessions)
-        if allowed is not None and not allowed.any():
+        if rows == 0 or (allowed is not None and not allowed.any()):
             return []
-        pool = max(4 * k, 50)
-        dense = self._dense(question, pool, allowed) if mode in ("dense", "hybrid") else {}
-        lexical = self._bm25(question, pool, allowed) if mode in ("bm25", "hybrid") else {}
-        if mode == "dense":
-            fused = dense
-        elif mode == "bm25":
-            fused = lexical
-        else:
-            fused = _rrf([dense, lexical])
-        ranked = sorted(fused, key=lambda i: -fused[i])[:k]
-        similarity = self.similarity(question, ranked)
+        route = np.zeros(rows, dtype=np.float32)
+        text = question
+        if routing != "off" and self.directory is not None:
+            query = query or self.analyze(question)
+            route = self.route_weights(query)
+            if allowed is not None:
+                route = np.where(allowed, route, 0.0)
+            if routing == "filter" and route.any():
+                allowed = route > 0
+            text = query.content
+        dense = self._dense(text, allowed) if mode in ("dense", "hybrid") else None
+        lexical = self._bm25(text, allowed) if mode in ("bm25", "hybrid") else None
+        fused = self._fuse(dense, lexical, fusion)
+        if routing == "boost":
+            fused = fused + ROUTE_BOOST[fusion] * route
+        if allowed is not None:
+            fused = np.where(allowed, fused, -np.inf)
+        ranked = [int(i) for i in np.argsort(-fused, kind="stable") if np.isfinite(fused[i])]
+        scores = {row: float(fused[row]) for row in ranked}
+        if rerank and self.index.sentences is not None and mode != "bm25":
+            candidates, rest = ranked[:RERANK_CANDIDATES], ranked[RERANK_CANDIDATES:]
+            rescored = self._rerank_scores(text, allowed, lexical, route if routing == "boost" else None)
+            candidates.sort(key=lambda row: -rescored[row])
+            ranked = candidates + rest
+            # Re-ranked candidates carry their re-ranking score, shifted above every score of the rest.
+            floor = max((scores[row] for row in rest), default=0.0) - min(rescored[row] for row in candidates) + 1.0
+            scores.update({row: float(rescored[row] + floor) for row in candidates})
+        top = ranked[:k]
+        similarity = self.similarity(text, top)
         return [
-            Passage(chunk=self.index.chunks[i], score=float(fused[i]), rank=r, similarity=float(s))
-            for r, (i, s) in enumerate(zip(ranked, similarity), start=1)
+            Passage(chunk=self.index.chunks[i], score=float(scores[i]), rank=r, similarity=float(s))
+            for r, (i, s) in enumerate(zip(top, similarity), start=1)
         ]
 
+    # -- signals -------------------------------------------------------------------------------------
     def similarity(self, question: str, rows: list[int]) -> np.ndarray:
-        """Cosine similarity of the question to the given chunks (the calibrated confidence signal)."""
+        """Cosine similarity of the question to the given chunks or, when higher, to their best sentence
+        (the confidence signal that abstention is calibrated on)."""
         if not rows:
             return np.zeros(0, dtype=np.float32)
         query = self.embedder.encode_query(question)
         vectors = np.vstack([self.index.vectors.reconstruct(int(i)) for i in rows])
-        return vectors @ query
+        chunk = vectors @ query
+        if self.index.sentences is None:
+            return chunk
+        return np.maximum(chunk, self._sentence_max(query, np.asarray(rows)))
+
+    def route_weights(self, query: Query) -> np.ndarray:
+        """Per chunk, how strongly the question points at it: 1 for a routed speaker's passages (and, for a
+        question about the speaker, the passages introducing them), a share for unnamed turns."""
+        rows = len(self.index.chunks)
+        weights = np.zeros(rows, dtype=np.float32)
+        if not query.targets:
+            return weights
+        for target in query.targets:
+            own = (self._session == target.session_id) & (self._speaker == target.key)
+            if target.turn_nos is not None:
+                own &= np.isin(self._turn, list(target.turn_nos))
+            if query.position and own.any():
+                turns = sorted(set(self._turn[own].tolist()))
+                chosen = turns[-1] if query.position == "last" else self._first_substantive(target.session_id, turns)
+                weights = np.maximum(weights, POSITION_WEIGHT * (own & (self._turn == chosen)).astype(np.float32))
+            weights = np.maximum(weights, own.astype(np.float32))
+            if query.kind == PROFILE:
+                for start, end in target.speaker.introductions:
+                    introducing = (self._session == target.session_id) & (self._start < end) & (start < self._end)
+                    weights = np.maximum(weights, INTRODUCTION_WEIGHT * introducing.astype(np.float32))
+            unnamed = (self._session == target.session_id) & (self._speaker == "UNKNOWN")
+            weights = np.maximum(weights, UNKNOWN_SHARE * unnamed.astype(np.float32))
+        return weights
+
+    def _first_substantive(self, session_id: str, turns: list[int]) -> int:
+        """The first of the turns that says more than a greeting ("Yes, I'm here.")."""
+        for turn_no in turns:
+            turn = self.index.turn(session_id, turn_no)
+            if turn is not None and len(turn.text.split()) > 30:
+                return turn_no
+        return turns[0]
 
     def _allowed(self, speakers, sessions) -> np.ndarray | None:
         if not speakers and not sessions:
             return None
-        return np.array(
-            [(not speakers or c.speaker in speakers) and (not sessions or c.session_id in sessions) for c in self.index.chunks],
-            dtype=bool,
-        )
+        mask = np.ones(len(self.index.chunks), dtype=bool)
+        if speakers:
+            mask &= np.isin(self._speaker, list(speakers))
+        if sessions:
+            mask &= np.isin(self._session, list(sessions))
+        return mask
 
-    def _dense(self, question: str, pool: int, allowed: np.ndarray | None) -> dict[int, float]:
+    def _dense(self, question: str, allowed: np.ndarray | None) -> np.ndarray:
+        """Cosine per row from FAISS; rows outside the pool or the filter get -inf."""
         import faiss
 
         query = self.embedder.encode_query(question)[None, :]
         params = None
         if allowed is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64)))
-        scores, ids = self.index.vectors.search(query, min(pool, self.index.vectors.ntotal), params=params)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        pool = min(self.index.vectors.ntotal, DENSE_POOL)
+        scores, ids = self.index.vectors.search(query, pool, params=params)
+        dense = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
+        found = ids[0] >= 0
+        dense[ids[0][found]] = scores[0][found]
+        return dense
 
-    def _bm25(self, question: str, pool: int, allowed: np.ndarray | None) -> dict[int, float]:
-        tokens = bm25_tokens([question])[0]
-        if not tokens or self.bm25 is None:
-            return {}
-        scores = self.bm25.get_scores(tokens)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        top = np.argsort(-scores)[:pool]
-        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+    def _bm25(self, question: str, allowed: np.ndarray | None) -> np.ndarray:
+        scores = bm25_scores(self.bm25, question, len(self.index.chunks))
+        return np.where(allowed, scores, 0.0) if allowed is not None else scores
+
+    def _fuse(self, dense: np.ndarray | None, lexical: np.ndarray | None, fusion: str) -> np.ndarray:
+        if fusion == "rrf":
+            parts = [rrf_scores(dense)] if dense is not None else []
+            if lexical is not None:
+                parts.append(rrf_scores(np.where(lexical > 0, lexical, -np.inf)))
+            return np.sum(parts, axis=0)
+        parts = []
+        if dense is not None:
+            parts.append((self.dense_weight if lexical is not None else 1.0) * np.where(np.isfinite(dense), dense, -1.0))
+        if lexical is not None:
+            top = float(lexical.max())
+            parts.append((1.0 - self.dense_weight if dense is not None else 1.0) * (lexical / top if top > 0 else lexical))
+        return np.sum(parts, axis=0)
+
+    def _sentence_max(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """For each given chunk row, the best cosine of the question to one of its sentences."""
+        table = self.index.sentences
+        slot = np.full(len(self.index.chunks), -1, dtype=np.int64)
+        slot[rows] = np.arange(len(rows))
+        owners = slot[table.chunk_rows]
+        selected = owners >= 0
+        best = np.full(len(rows), -1.0, dtype=np.float32)
+        if selected.any():
+            np.maximum.at(best, owners[selected], table.vectors[selected] @ query)
+        return best
+
+    def _rerank_scores(self, text: str, allowed: np.ndarray | None, lexical: np.ndarray | None, route: np.ndarray | None) -> np.ndarray:
+        """Per row: RRF of the best sentence's similarity and of BM25, plus the routing lift. Ranks are taken
+        over every allowed row, so a candidate's rank means the same as in the first stage."""
+        rows = np.arange(len(self.index.chunks)) if allowed is None else np.flatnonzero(allowed)
+        sentence = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
+        sentence[rows] = self._sentence_max(self.embedder.encode_query(text), rows)
+        if lexical is None:
+            lexical = self._bm25(text, allowed)
+        score = rrf_scores(sentence) + rrf_scores(np.where(lexical > 0, lexical, -np.inf))
+        if route is not None:
+            score = score + RERANK_ROUTE_BOOST * route
+        return score
 
 
-def _rrf(rankings: list[dict[int, float]]) -> dict[int, float]:
-    fused: dict[int, float] = {}
-    for scores in rankings:
-        for rank, row in enumerate(sorted(scores, key=lambda i: -scores[i]), start=1):
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
-    return fused
+def rrf_scores(scores: np.ndarray) -> np.ndarray:
+    """1/(RRF_K + rank) per row, by descending score; rows scored -inf get 0."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return np.where(np.isfinite(scores), 1.0 / (RRF_K + ranks), 0.0)

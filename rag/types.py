@@ -32,6 +32,8 @@ class Passage:
             "score": round(float(self.score), 4),
             "similarity": round(float(self.similarity), 4),
             "rank": self.rank,
+            # Timed formats (subtitles, timed JSON) only: seconds from the start of the recording.
+            **({"start_time": c.start_time, "end_time": c.end_time} if c.start_time is not None else {}),
         }
 
 

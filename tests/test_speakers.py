@@ -1,0 +1,218 @@
+"""The speaker directory and query understanding, on the real transcript and on a synthetic one with other names.
+
+No model is loaded here: the directory is built from parsed turns.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from index.parse import parse_file, parse_text
+from rag.query import GENERAL, PROFILE, SPEAKER_VIEW, WHO_SAID, analyze, question_kind
+from rag.speakers import AUDIENCE, SpeakerDirectory, acronyms_of
+
+
+@pytest.fixture(scope="module")
+def real(seed_path):
+    transcript = parse_file(seed_path)
+    return transcript.session.session_id, SpeakerDirectory(transcript.turns)
+
+
+SYNTHETIC = """Water Futures Panel
+
+***
+
+>> ANNA KOWALSKI: Good morning everyone. My name is Anna Kowalski, Chief Water Officer of Poland.  Here with me is my colleague Ravi Menon.  He is the Head of Research, WaterLab.  He will help me moderate the session.
+
+We have Samuel Okafor from the International Water Management Institute.  He is the Senior Hydrologist for West Africa.  Are you there?
+
+>> SAMUEL OKAFOR: Yes, I am here.
+
+>> ANNA KOWALSKI: Welcome.  He is joining us from Accra.  Over to Ravi.
+
+>> RAVI MENON: Thank you, Anna.  I would like to introduce Beatriz Santos, Director General of the National Water Agency of Brazil, who is also online.
+
+>> BEATRIZ SANTOS: Thank you.  Rivers do not stop at borders, so we share river gauge data with every neighbour.
+
+>> SAMUEL OKAFOR: Groundwater is the hidden reserve.  We mapped 40 aquifers last year and found most of them overdrawn.
+
+>> AUDIENCE: Thank you.  My name is Tomas Berg, based in Oslo Norway.  My question is for Sam: who pays for the mapping?
+
+>> ANNA KOWALSKI: Thank you, Sam, please answer briefly.
+
+>> SAMUEL OKAFOR: Donors paid for the first survey; utilities pay now.
+"""
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    transcript = parse_text(SYNTHETIC, source="water-futures.txt", session_id="water")
+    return SpeakerDirectory(transcript.turns)
+
+
+# -- the real transcript --------------------------------------------------------------------------------------
+def test_roles_come_from_the_moderators_introductions(real):
+    sid, directory = real
+    painter = directory.get(sid, "CHRISTOPHER PAINTER")
+    assert painter.role == "Director of the GFC, Global Forum on Cyber Expertise"
+    assert painter.introduced_by == "OLGA CAVALLI"
+    assert directory.describe(sid, "CHRISTOPHER PAINTER") == "Director of the GFC, Global Forum on Cyber Expertise"
+    katitza = directory.get(sid, "KATITZA RODRIGUEZ")
+    assert katitza.organisation == "Electronic Frontier Foundation"
+    assert katitza.role == "Policy Director for Global Privacy"
+    assert "eff" in katitza.acronyms
+    assert directory.get(sid, "ALISSA STARZAK").organisation == "CloudFlare"
+    ernesto = directory.get(sid, "ERNESTO RODRIGUEZ HERNANDEZ")
+    assert ernesto.role.startswith("Deputy Minister of the Ministry of Communications")
+    assert ernesto.country == "Cuba"
+    folake = directory.get(sid, "FOLAKE OLAGUNJU")
+    assert "economic community of West African states" in folake.organisation
+    assert "ecowas" in folake.acronyms
+    belyakova = directory.get(sid, "ELIZAVETA BELYAKOVA")
+    assert belyakova.organisation == "Alliance for the Protection of Children in the Digital Environment"
+
+
+def test_self_introduction_and_moderators(real):
+    sid, directory = real
+    olga = directory.get(sid, "OLGA CAVALLI")
+    assert olga.role == "National Cybersecurity Director of Argentina"
+    assert olga.country == "Argentina"
+    assert olga.kind == "moderator" and not olga.co_moderator
+    tracy = directory.get(sid, "TRACY HACKSHAW")
+    assert tracy.kind == "moderator" and tracy.co_moderator
+    assert directory.describe(sid, "TRACY HACKSHAW").startswith("Co-moderator")
+    assert directory.get(sid, "CHRISTOPHER PAINTER").kind == "panelist"
+
+
+def test_audience_members_from_their_self_introductions(real):
+    sid, directory = real
+    members = {m.name: m for m in directory.audience if m.session_id == sid}
+    assert members["Jinson Alufi"].country == "Nigeria"
+    assert members["Qusai Oshati"].country == "Kuwait"
+    assert members["Gannis"].country == "Nepal"
+    assert any("Mona Houck" in name for name in members)
+    assert all(m.key == AUDIENCE for m in members.values())
+
+
+@pytest.mark.parametrize(
+    "name, keys",
+    [
+        ("Christopher Painter", {"CHRISTOPHER PAINTER"}),
+        ("Painter", {"CHRISTOPHER PAINTER"}),
+        ("chris", {"CHRISTOPHER PAINTER"}),  # short form found in the text ("Thank you, Chris.")
+        ("Folake", {"FOLAKE OLAGUNJU"}),
+        ("Rodriguez", {"KATITZA RODRIGUEZ", "ERNESTO RODRIGUEZ HERNANDEZ"}),
+        ("Ernesto Rodríguez Hernández", {"ERNESTO RODRIGUEZ HERNANDEZ"}),
+        ("the Cuban deputy minister", {"ERNESTO RODRIGUEZ HERNANDEZ"}),
+        ("the EFF speaker", {"KATITZA RODRIGUEZ"}),
+        ("the Cloudflare speaker", {"ALISSA STARZAK"}),
+        ("the ECOWAS speaker", {"FOLAKE OLAGUNJU"}),
+        ("ECWAS", {"FOLAKE OLAGUNJU"}),  # a caption variant, one letter off
+        ("the GFC director", {"CHRISTOPHER PAINTER"}),
+        ("the co-moderator", {"TRACY HACKSHAW"}),
+        ("Jinson Alufi", {AUDIENCE}),
+        ("the participant from Kuwait", {AUDIENCE}),
+        ("Quisai", {AUDIENCE}),  # misspelt as the captions do
+        ("Zebulon Quartermaine", set()),
+    ],
+)
+def test_resolve_any_alias(real, name, keys):
+    _, directory = real
+    assert directory.resolve(name) == keys
+
+
+def test_full_name_does_not_also_match_a_shared_surname(real):
+    _, directory = real
+    matched = {m.speaker.key for m in directory.match("What legal protection did Katitza Rodriguez call for?")}
+    assert matched == {"KATITZA RODRIGUEZ"}
+
+
+def test_label_for_who_said_answers(real):
+    sid, directory = real
+    assert directory.label(sid, "KATITZA RODRIGUEZ") == "Katitza Rodriguez (Policy Director for Global Privacy, Electronic Frontier Foundation)"
+    assert directory.describe(sid, "ALISSA STARZAK") == "CloudFlare's Vice President from Global Head of Public Policy"
+    jinson_turn = next(m for m in directory.audience if m.name == "Jinson Alufi").turn_nos[0]
+    assert directory.label(sid, AUDIENCE, jinson_turn).startswith("Jinson Alufi (Audience member")
+    assert "not name" in directory.label(sid, "UNKNOWN")
+
+
+# -- a synthetic transcript: the same rules, other names -------------------------------------------------------
+def test_synthetic_directory_is_derived_from_its_own_text(synthetic):
+    anna = synthetic.get("water", "ANNA KOWALSKI")
+    assert anna.role == "Chief Water Officer of Poland" and anna.country == "Poland"
+    assert anna.kind == "moderator" and not anna.co_moderator
+    ravi = synthetic.get("water", "RAVI MENON")
+    assert ravi.role == "Head of Research, WaterLab"
+    assert ravi.kind == "moderator" and ravi.co_moderator
+    samuel = synthetic.get("water", "SAMUEL OKAFOR")
+    assert samuel.organisation == "International Water Management Institute"
+    assert samuel.role == "Senior Hydrologist for West Africa"
+    assert "iwmi" in samuel.acronyms
+    assert "sam" in samuel.aliases
+    # The introducer's next turn goes on about him after his short reply.
+    assert len(samuel.introductions) == 2
+    beatriz = synthetic.get("water", "BEATRIZ SANTOS")
+    assert beatriz.role == "Director General of the National Water Agency of Brazil"
+    assert beatriz.country == "Brazil"
+    assert beatriz.introduced_by == "RAVI MENON"
+    (tomas,) = synthetic.audience
+    assert tomas.name == "Tomas Berg" and tomas.country == "Norway"
+    assert {s.name for s in synthetic.all()}.isdisjoint({"Christopher Painter", "Olga Cavalli"})
+
+
+@pytest.mark.parametrize(
+    "name, keys",
+    [
+        ("the IWMI speaker", {"SAMUEL OKAFOR"}),
+        ("Sam", {"SAMUEL OKAFOR"}),
+        ("the Brazilian director general", {"BEATRIZ SANTOS"}),
+        ("the co-moderator", {"RAVI MENON"}),
+        ("the Norwegian participant", {AUDIENCE}),
+        ("Kowalski", {"ANNA KOWALSKI"}),
+        ("the EFF speaker", set()),
+    ],
+)
+def test_synthetic_resolve(synthetic, name, keys):
+    assert synthetic.resolve(name) == keys
+
+
+def test_same_name_in_two_sessions_is_two_entries():
+    first = parse_text(">> MARIA LOPEZ: My name is Maria Lopez, Minister of Energy of Chile.\n", source="a.txt", session_id="a")
+    second = parse_text(">> MARIA LOPEZ: My name is Maria Lopez, Professor of Law at the University of Lima.\n", source="b.txt", session_id="b")
+    directory = SpeakerDirectory(first.turns + second.turns)
+    assert directory.describe("a", "MARIA LOPEZ") == "Minister of Energy of Chile"
+    assert directory.describe("b", "MARIA LOPEZ") == "Professor of Law at the University of Lima"
+    assert directory.get("b", "MARIA LOPEZ").organisation == "University of Lima"
+    assert directory.resolve("Maria Lopez") == {"MARIA LOPEZ"}
+
+
+def test_acronyms_with_and_without_function_words():
+    assert {"ecowas", "ecwas"} <= acronyms_of("Economic Community of West African States")
+    assert "gfc" in acronyms_of("GFC, Global Forum on Cyber Expertise")
+
+
+# -- question kinds ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Who argued that prevention is better than addressing cybercrime after the fact?", WHO_SAID),
+        ("Which panelist said cybersecurity should not undermine privacy?", WHO_SAID),
+        ("Who brought up the Budapest Convention?", WHO_SAID),
+        ("What role does Alissa Starzak hold at Cloudflare?", PROFILE),
+        ("What did the Cloudflare speaker say about AI?", SPEAKER_VIEW),
+        ("According to Chris Painter, who launched the GFC?", SPEAKER_VIEW),
+        ("How many countries signed the Budapest Convention?", GENERAL),
+    ],
+)
+def test_question_kinds(real, question, kind):
+    _, directory = real
+    assert analyze(question, directory).kind == kind
+
+
+def test_position_and_content(real):
+    _, directory = real
+    query = analyze("What was Folake Olagunju's final recommendation?", directory)
+    assert query.position == "last" and {t.key for t in query.targets} == {"FOLAKE OLAGUNJU"}
+    assert "Folake" not in query.content and "recommendation" in query.content
+    assert analyze("Which concept did the Cloudflare speaker raise in her first remarks?", directory).position == "first"
+    assert question_kind("Who is speaking?", names_someone=False) == GENERAL
