@@ -12,6 +12,7 @@ Speed targets belong here, not in unit tests: the machine is shared, so each run
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -130,11 +131,12 @@ def _renamed(tag: str) -> Callable[[re.Match], str]:
 
 
 class CachingEmbedder:
-    """The real embedder, remembering every text's vector: rebuilding generated sessions, whose text repeats
-    the seed's, then costs no model time. Only ever used to set up what is measured, never inside a timing."""
+    """The real embedder, remembering every text's vector and token count: building generated sessions, whose
+    text repeats the seed's, then costs no model time. Only used to set up what is measured, never inside a timing."""
 
     def __init__(self, embedder):
         self.inner, self.cache = embedder, {}
+        self.count_tokens = functools.lru_cache(maxsize=None)(embedder.count_tokens)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)

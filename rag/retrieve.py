@@ -98,7 +98,7 @@ class Retriever:
             fused = np.where(allowed, fused, -np.inf)
         ranked = [int(i) for i in np.argsort(-fused, kind="stable") if np.isfinite(fused[i])]
         scores = {row: float(fused[row]) for row in ranked}
-        if rerank and self.index.sentences is not None and mode != "bm25":
+        if rerank and self.index.sentences is not None and mode == "hybrid":
             candidates, rest = ranked[:RERANK_CANDIDATES], ranked[RERANK_CANDIDATES:]
             rescored = self._rerank_scores(text, allowed, lexical, route if routing == "boost" else None)
             candidates.sort(key=lambda row: -rescored[row])
@@ -213,14 +213,12 @@ class Retriever:
             np.maximum.at(best, owners[selected], table.vectors[selected] @ query)
         return best
 
-    def _rerank_scores(self, text: str, allowed: np.ndarray | None, lexical: np.ndarray | None, route: np.ndarray | None) -> np.ndarray:
+    def _rerank_scores(self, text: str, allowed: np.ndarray | None, lexical: np.ndarray, route: np.ndarray | None) -> np.ndarray:
         """Per row: RRF of the best sentence's similarity and of BM25, plus the routing lift. Ranks are taken
         over every allowed row, so a candidate's rank means the same as in the first stage."""
         rows = np.arange(len(self.index.chunks)) if allowed is None else np.flatnonzero(allowed)
         sentence = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
         sentence[rows] = self._sentence_max(self.embedder.encode_query(text), rows)
-        if lexical is None:
-            lexical = self._bm25(text, allowed)
         score = rrf_scores(sentence) + rrf_scores(np.where(lexical > 0, lexical, -np.inf))
         if route is not None:
             score = score + RERANK_ROUTE_BOOST * route

@@ -140,13 +140,18 @@ def test_uploads_of_the_wrong_type_or_size_are_refused_with_a_reason(upload_pipe
     assert not any((upload_pipeline.settings.home / "uploads").glob("*"))
 
 
-def test_serve_builds_the_index_when_there_is_none(settings, embedder, tmp_path):
-    fresh = dataclasses.replace(settings, home=tmp_path / "fresh")
-    ensure_index(fresh, lambda: embedder)
+def test_serve_builds_the_index_when_there_is_none(embedder, tmp_path, monkeypatch):
+    import ui.app
+    from index.settings import Settings
     from index.store import read_manifest
 
-    manifest = read_manifest(fresh.index_dir)
-    assert [s.title for s in manifest.sessions] == [s.title for s in read_manifest(settings.index_dir).sessions]
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "panel.txt").write_text("Ana Lima: Community networks connect rural villages.\nBen Okafor: Forty of them.\n", encoding="utf-8")
+    monkeypatch.setattr(ui.app, "SEEDS", seeds)  # the bundled seed takes a minute to embed; the rule is the same
+    fresh = Settings(home=tmp_path / "fresh")
+    ensure_index(fresh, lambda: embedder)
+    assert [s.turns for s in read_manifest(fresh.index_dir).sessions] == [2]
     ensure_index(fresh, lambda: pytest.fail("an existing index must not be rebuilt"))
 
 
