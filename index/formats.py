@@ -83,6 +83,8 @@ def parse_igf(text: str, source: str) -> Parsed:
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         while end > start and text[end - 1].isspace():
             end -= 1
+        while start < end and text[start].isspace():  # a lone "\r" or other space the header pattern leaves
+            start += 1
         if end <= start:
             continue  # a bare ">>" marker with nothing said
         name = (match.group(1) or "").strip()
@@ -110,8 +112,9 @@ _TIMESTAMP = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)(?:[.,](\d{1,3}))?$")
 _TIMING = re.compile(r"^(?P<start>\S+)[ \t]+-->[ \t]+(?P<end>\S+)(?:[ \t]+.*)?$")
 _SRT_START = re.compile(r"^\s*(?:\d+[ \t]*\r?\n[ \t]*)?\d+:\d{2}:\d{2}[,.]\d{1,3}[ \t]+-->")  # cue 1, or its timing
 _TIMING_LIKE = re.compile(r"-->|^\s*\d+:\d{2}")
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>", re.I)
-_TAG = re.compile(r"</?[a-z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}", re.I)  # markup, inline timestamps, ASS overrides
+# Bounded lengths keep a stray "<" in a long cue from making these scans quadratic.
+_VOICE = re.compile(r"<v(?:\.[^\s>]{0,100})?(?:[ \t]+([^>\n]{0,200}))?>", re.I)
+_TAG = re.compile(r"</?[a-z][^>\n]{0,200}>|<\d[\d:.]{0,20}>|\{\\[^}\n]{0,200}\}", re.I)  # markup, inline timestamps, ASS overrides
 _PARTICLE = r"(?:de|da|do|dos|das|del|della|di|du|la|le|van|von|der|den|ter|ten|bin|ibn|al|el)"
 _CAPITALISED = r"(?:[A-Z\u00C0-\u00DE][\w.'’\u2010\u2011-]*|\d+)"
 _LINE_SPEAKER = re.compile(
@@ -309,7 +312,7 @@ def _json_time(item: dict, keys: tuple[str, ...], source: str, line: int, index:
         value = item.get(key)
         if value is None:
             continue
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e9:  # not NaN, not infinite
             return float(value)
         if isinstance(value, str):
             try:

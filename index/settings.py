@@ -19,6 +19,12 @@ FUSIONS = ("rrf", "weighted")
 SPEAKER_ROUTINGS = ("boost", "filter", "off")
 
 
+# OpenMP threads that spin while waiting make torch 10-40x slower whenever the cores are shared (another
+# process, a second request); sleeping waiters cost little when the cores are idle. Read when torch
+# loads, so it is set here, before any module imports torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def _default_home() -> Path:
     return Path(os.environ.get("IGF_RAG_HOME") or PROJECT_ROOT / ".igf-rag")
 
@@ -48,6 +54,10 @@ class Settings:
     max_new_tokens: int = 48
     # Below this retrieval confidence the answer is "not covered" (calibrated by the eval harness).
     abstain_threshold: float = 0.30
+    # Above this many chunks the vector index is approximate (HNSW): exact search grows with the corpus,
+    # HNSW stays near-constant. hnsw_ef_search trades speed for recall (eval.bench measures recall@10).
+    hnsw_threshold: int = 50_000
+    hnsw_ef_search: int = 256
     max_question_chars: int = 500
     max_k: int = 50
     host: str = "127.0.0.1"

@@ -33,6 +33,12 @@ BM25_DIR = "bm25"  # bm25s files (.npy arrays and JSON, no pickles), rows <-> ch
 SENTENCE_VECTORS = "sentence_vectors.npy"
 SENTENCE_ROWS = "sentence_rows.npy"
 CURRENT = "CURRENT"
+FLAT, HNSW = "flat", "hnsw"
+HNSW_NEIGHBOURS = 32  # graph degree (faiss M): recall and memory grow with it
+HNSW_EF_CONSTRUCTION = 80
+# A filter that keeps fewer rows than this is searched exactly over those rows (a graph search that must skip
+# most nodes loses recall); beyond it, HNSW with the filter as an ID selector.
+EXACT_FILTER_ROWS = 20_000
 REBUILD_HINT = "rebuild it with: igf-rag ingest --rebuild seeds/ (or the paths you indexed)"
 
 
@@ -76,6 +82,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     created: float = 0.0
     lexical: str = ""  # tokenizer version of the persisted BM25 model (index.lexical.LEXICAL_VERSION)
+    vector_index: str = FLAT  # FLAT (exact) or HNSW (approximate), chosen by size (Settings.hnsw_threshold)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
@@ -170,6 +177,8 @@ def load_index(settings: Settings, verify: bool = True) -> CorpusIndex:
         vectors = faiss.read_index(str(generation / VECTORS))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise IndexCorrupt(f"index at {generation} is unreadable ({error}); {REBUILD_HINT}") from None
+    if hasattr(vectors, "hnsw"):
+        vectors.hnsw.efSearch = settings.hnsw_ef_search
     if vectors.ntotal != len(chunks) or vectors.d != manifest.dimension:
         raise IndexCorrupt(f"index at {generation} has {vectors.ntotal} vectors for {len(chunks)} chunks; {REBUILD_HINT}")
     bm25 = _load_bm25(generation, manifest, chunks)
@@ -203,13 +212,49 @@ def _load_sentences(generation: Path, manifest: Manifest, chunk_count: int) -> S
     return SentenceTable(rows.astype(np.int32), np.ascontiguousarray(vectors, dtype=np.float32))
 
 
-def build_vector_index(vectors: np.ndarray):
+def build_vector_index(vectors: np.ndarray, hnsw_threshold: int | None = None):
+    """Inner-product index over unit vectors: exact (flat) up to `hnsw_threshold` rows, HNSW above it."""
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    if hnsw_threshold is not None and len(vectors) > hnsw_threshold:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    else:
+        index = faiss.IndexFlatIP(vectors.shape[1])
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def vector_index_kind(index) -> str:
+    return HNSW if hasattr(index, "hnsw") else FLAT
+
+
+def search_vectors(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows) of the k best rows for one query vector, best first, optionally only among `allowed`
+    (a boolean mask over rows). Rows past the last match are -1, as in faiss."""
+    import faiss
+
+    query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    if allowed is None:
+        scores, ids = index.search(query, k)
+        return scores[0], ids[0]
+    rows = np.flatnonzero(allowed).astype(np.int64)
+    if vector_index_kind(index) == HNSW and len(rows) <= EXACT_FILTER_ROWS:
+        scores = np.full(k, -np.inf, dtype=np.float32)
+        ids = np.full(k, -1, dtype=np.int64)
+        if len(rows):
+            similarity = index.reconstruct_batch(rows) @ query[0]
+            best = np.argsort(-similarity, kind="stable")[:k]
+            scores[: len(best)], ids[: len(best)] = similarity[best], rows[best]
+        return scores, ids
+    selector = faiss.IDSelectorBatch(rows)
+    if vector_index_kind(index) == HNSW:
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, k))
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    scores, ids = index.search(query, k, params=params)
+    return scores[0], ids[0]
 
 
 def all_vectors(index) -> np.ndarray:
@@ -237,7 +282,9 @@ def write_index(
     staging = index_dir / f".{name}.tmp"
     staging.mkdir()
     try:
-        faiss.write_index(build_vector_index(vectors), str(staging / VECTORS))
+        vector_index = build_vector_index(vectors, settings.hnsw_threshold)
+        faiss.write_index(vector_index, str(staging / VECTORS))
+        manifest.vector_index = vector_index_kind(vector_index)
         _write_lines(staging / CHUNKS, (json.dumps(c.to_dict(), ensure_ascii=False) for c in chunks))
         _write_lines(staging / TURNS, (json.dumps(asdict(t), ensure_ascii=False) for t in turns))
         names = [VECTORS, CHUNKS, TURNS]

@@ -15,7 +15,7 @@ import numpy as np
 
 from index.lexical import bm25_scores, build_bm25
 from index.settings import Settings
-from index.store import CorpusIndex
+from index.store import CorpusIndex, search_vectors
 from rag.query import PROFILE, Query, analyze
 from rag.types import Passage
 
@@ -170,17 +170,12 @@ class Retriever:
 
     def _dense(self, question: str, allowed: np.ndarray | None) -> np.ndarray:
         """Cosine per row from FAISS; rows outside the pool or the filter get -inf."""
-        import faiss
-
-        query = self.embedder.encode_query(question)[None, :]
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64)))
+        query = self.embedder.encode_query(question)
         pool = min(self.index.vectors.ntotal, DENSE_POOL)
-        scores, ids = self.index.vectors.search(query, pool, params=params)
+        scores, ids = search_vectors(self.index.vectors, query, pool, allowed)
         dense = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
-        found = ids[0] >= 0
-        dense[ids[0][found]] = scores[0][found]
+        found = ids >= 0
+        dense[ids[found]] = scores[found]
         return dense
 
     def _bm25(self, question: str, allowed: np.ndarray | None) -> np.ndarray:

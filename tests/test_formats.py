@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from index.formats import FORMATS, detect_format
 from index.parse import TranscriptError, parse_file, parse_text, session_id_for
@@ -330,3 +330,53 @@ def test_find_session_by_id_prefix_or_title_part():
     assert "bees-bbbb2222" in str(error.value) and "bees-cccc3333" in str(error.value)
     with pytest.raises(SessionNotFound, match="no session matches 'whales'; known sessions: igf-main-2-aaaa1111"):
         find_session(infos, "whales")
+
+
+# -- Fuzzing the subtitle and JSON parsers: any input parses or fails with a TranscriptError ------------------
+
+_cue_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+_timestamps = st.one_of(st.sampled_from(["00:00:01.000", "00:01:02,500", "1:02.5", "99:59:59.999", "00:00:xx", "", "-->"]), _cue_text)
+_cue_pieces = st.one_of(
+    _cue_text,
+    st.builds(lambda a, b: f"{a} --> {b}\n", _timestamps, _timestamps),
+    st.builds(lambda n, t: f"<v {n}>{t}</v>\n", _cue_text, _cue_text),
+    st.builds(lambda n, t: f"{n.upper()}: {t}\n", _cue_text, _cue_text),
+    st.sampled_from(["WEBVTT\n", "\n\n", "1\n", "NOTE x\n", "<v>", "<v.a", "&amp;", "<i>", "{\\an8}", ">> ", "\x00", "\ufeff"]),
+)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | _cue_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["speaker", "text", "start", "end", "x"]), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def parses_or_fails_cleanly(path, data: bytes) -> None:
+    path.write_bytes(data)
+    try:
+        transcript = parse_file(path)
+    except TranscriptError as error:
+        assert str(error).startswith(str(path))
+        return
+    assert transcript.turns
+    assert_offsets_exact(transcript)
+    for turn in transcript.turns:
+        assert turn.speaker.strip()
+        assert turn.start_time is None or 0 <= turn.start_time <= (turn.end_time if turn.end_time is not None else turn.start_time)
+
+
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_cue_pieces, max_size=16), st.sampled_from(["fuzz.vtt", "fuzz.srt", "fuzz.txt"]))
+def test_random_subtitles_parse_or_fail_cleanly(tmp_path, parts, name):
+    parses_or_fails_cleanly(tmp_path / name, "".join(parts).encode("utf-8", "surrogatepass"))
+
+
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_json_values)
+def test_random_json_parses_or_fails_cleanly(tmp_path, value):
+    parses_or_fails_cleanly(tmp_path / "fuzz.json", json.dumps(value).encode("utf-8"))
+
+
+@hypothesis_settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=600), st.sampled_from(["junk.vtt", "junk.srt", "junk.json"]))
+def test_binary_junk_with_subtitle_extensions_fails_cleanly(tmp_path, data, name):
+    parses_or_fails_cleanly(tmp_path / name, data)
