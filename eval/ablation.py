@@ -90,8 +90,8 @@ def abstention_curve(pipeline, settings: Settings, questions: list[dict], result
     unanswerable = [q["id"] for q in questions if not q["answers"]]
     rows = []
     for threshold in THRESHOLDS:
-        refused = sum(top[i] < threshold for i in answerable)
-        answered = sum(top[i] >= threshold for i in unanswerable)
+        refused = int(sum(top[i] < threshold for i in answerable))
+        answered = int(sum(top[i] >= threshold for i in unanswerable))
         rows.append(
             {
                 "threshold": threshold,
@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=DOC, help="markdown file whose marked sections are rewritten")
     parser.add_argument("--no-doc", action="store_true", help="print only")
     parser.add_argument("--json", type=Path, help="also write every configuration's metrics here")
+    parser.add_argument("--curve-only", action="store_true", help="only the abstention curve of the default configuration (printed)")
     parser.add_argument("--timed", type=int, default=60, help="questions timed per configuration (embedding cache cleared); 0: none")
     args = parser.parse_args(argv)
 
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     answerable = [q for q in questions if q["answers"]]
     rows, default_results, default_name = [], None, None
-    for config in configs(settings):
+    for config in [] if args.curve_only else configs(settings):
         metrics, _ = run_config(pipeline, dataclasses.replace(settings, **config.overrides), answerable, grounding, args.timed)
         rows.append((config, metrics))
         print(f"{config.name:50} hit@1 {fmt(metrics['hit@1'])}  hit@5 {fmt(metrics['hit@5'])}  MRR {fmt(metrics['mrr'])}  "
@@ -223,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = best_threshold(curve)
     print(f"abstention: best threshold {chosen['threshold']:.3f} ({chosen['false_refusals']} answerable refused, "
           f"{chosen['unanswerable_answered']} unanswerable answered); configured {settings.abstain_threshold}")
+    if args.curve_only:
+        for row in curve:
+            print(f"{row['threshold']:.3f}  refused {row['false_refusals']:3}  answered {row['unanswerable_answered']:3}")
+        return 0
     command = "python -m eval.ablation"
     sections = {
         ABLATION_SECTION: ablation_section(rows, settings, command, len(answerable), args.timed),

@@ -18,6 +18,7 @@ continues the previous speaker's turn.
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import re
@@ -62,8 +63,11 @@ class TranscriptFormat:
     parse: Callable[[str, str], Parsed]  # (text, source) -> Parsed; raises TranscriptError
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def _line_numbers(text: str) -> Callable[[int], int]:
+    """offset -> 1-based line number, by binary search: counting newlines from the start for every turn
+    would make a file of many short turns quadratic."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    return lambda offset: bisect.bisect_left(newlines, offset) + 1
 
 
 # -- IGF caption text and `Name: text` lines: turns are slices of the source ----------------------------
@@ -77,7 +81,7 @@ def parse_igf(text: str, source: str) -> Parsed:
     first_line = text.strip().splitlines()[0].strip() if text.strip() else ""
     title = None if first_line.startswith(">>") else first_line or None
     matches = list(_IGF_TURN.finditer(text))
-    turns = []
+    line_of, turns = _line_numbers(text), []
     for i, match in enumerate(matches):
         start = match.end()
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
@@ -88,7 +92,7 @@ def parse_igf(text: str, source: str) -> Parsed:
         if end <= start:
             continue  # a bare ">>" marker with nothing said
         name = (match.group(1) or "").strip()
-        turns.append(RawTurn(name or UNKNOWN, _line_of(text, match.start()), start, end))
+        turns.append(RawTurn(name or UNKNOWN, line_of(match.start()), start, end))
     return Parsed(title, turns, text)
 
 
@@ -190,12 +194,13 @@ def _line_segments(lines: list[str], first_line: int, start: float, end: float) 
 def _voice_segments(lines: list[str], first_line: int, start: float, end: float) -> list[_Segment]:
     """Cue text with `<v Name>` voice tags: each tag starts that speaker's words."""
     joined = "\n".join(lines)
+    line_of = _line_numbers(joined)
     segments, last, speaker, seg_line = [], 0, None, first_line
     for match in _VOICE.finditer(joined):
         if joined[last : match.start()].strip() or speaker is not None:
             segments.append(_Segment(speaker, seg_line, _clean(joined[last : match.start()]), start, end))
         speaker = " ".join((match.group(1) or "").split()) or UNKNOWN
-        seg_line = first_line + joined.count("\n", 0, match.start())
+        seg_line = first_line + line_of(match.start()) - 1
         last = match.end()
     segments.append(_Segment(speaker, seg_line, _clean(joined[last:]), start, end))
     return segments
@@ -277,6 +282,8 @@ def parse_json(text: str, source: str) -> Parsed:
         items = json.loads(text)
     except json.JSONDecodeError as error:
         raise TranscriptError(source, error.lineno, f"not valid JSON ({error.msg}, column {error.colno})") from None
+    except RecursionError:  # json recurses per level: "[[[[..." thousands deep exhausts the stack
+        raise TranscriptError(source, 1, "JSON nested too deeply to be a list of turns") from None
     if not isinstance(items, list):
         raise TranscriptError(source, 1, f"expected a JSON list of {{\"speaker\", \"text\"}} turns, found {_kind(items)}")
     lines = _item_lines(text, len(items))
@@ -325,12 +332,12 @@ def _json_time(item: dict, keys: tuple[str, ...], source: str, line: int, index:
 
 def _item_lines(text: str, count: int) -> list[int]:
     """The line each top-level list item starts on (the file is already known to be valid JSON)."""
-    decoder, lines = json.JSONDecoder(), []
+    decoder, lines, line_of = json.JSONDecoder(), [], _line_numbers(text)
     position = text.index("[") + 1
     for _ in range(count):
         while text[position] in " \t\r\n,":
             position += 1
-        lines.append(_line_of(text, position))
+        lines.append(line_of(position))
         _, position = decoder.raw_decode(text, position)
     return lines
 
@@ -343,7 +350,7 @@ def _looks_like_json(text: str) -> bool:
         return False
     try:
         json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 

@@ -22,6 +22,7 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus repeats its words: BM25 indexing of 250,000 chunks stems ~40 million
 def stem(word: str) -> str:
     """Strip one common English inflection; numbers and short words stay as they are."""
     if word[:1].isdigit() or len(word) <= 3:

@@ -74,7 +74,8 @@ def _finish_turns(text: str, raw: list[RawTurn], session_id: str) -> list[Turn]:
     variants: dict[str, Counter] = defaultdict(Counter)
     for turn in raw:
         variants[_key(turn.name)][turn.name] += 1
-    display = {key: _display_name(key, names, text) for key, names in variants.items()}
+    mixed_case = _mixed_case_spellings(set(variants), text)
+    display = {key: _display_name(key, names, mixed_case.get(key, [])) for key, names in variants.items()}
     turns = []
     for turn_no, r in enumerate(raw, start=1):
         key = _key(r.name)
@@ -94,16 +95,35 @@ def _key(name: str) -> str:
     return key if any(c.isalnum() for c in key) else UNKNOWN
 
 
-def _display_name(key: str, spellings: Counter, text: str) -> str:
+def _mixed_case_spellings(keys: set[str], text: str) -> dict[str, list[str]]:
+    """Speaker key -> the mixed-case runs of words in the text that spell it ("Olga Cavalli" for OLGA CAVALLI).
+
+    One scan of the text per name length, not per speaker: a file with thousands of speakers stays linear."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for size in sorted({len(key.split()) for key in keys}):
+        wanted = {key for key in keys if len(key.split()) == size}
+        first_words = {key.split()[0] for key in wanted}
+        pattern = r"\b" + r"\s+".join(r"[\w’'.-]+" for _ in range(size)) + r"\b"
+        for match in re.finditer(pattern, text):
+            run = match.group(0)
+            first = run.split(None, 1)[0]
+            if run.isupper() or (first.upper() if first.isascii() else speaker_key(first)) not in first_words:
+                continue  # the cheap test first: most runs of words are not a speaker's name
+            key = speaker_key(run)
+            if key in wanted:
+                found[key].append(run)
+    return found
+
+
+def _display_name(key: str, spellings: Counter, candidates: list[str]) -> str:
     """The name as the text itself writes it in mixed case, else the most accented header spelling, title-cased."""
     if key in (UNKNOWN, AUDIENCE, "MODERATOR"):
         return key.title()
     accents = lambda s: sum(1 for c in s if unicodedata.combining(c) or c != strip_accents(c))  # noqa: E731
     best_header = max(spellings, key=lambda s: (accents(s), spellings[s]))
-    pattern = r"\b" + r"\s+".join(r"[\w’'.-]+" for _ in key.split()) + r"\b"
-    candidates = [m.group(0) for m in re.finditer(pattern, text) if speaker_key(m.group(0)) == key and not m.group(0).isupper()]
     if candidates:
-        return max(candidates, key=lambda s: (accents(s), candidates.count(s)))
+        counts = Counter(candidates)
+        return max(counts, key=lambda s: (accents(s), counts[s]))
     return " ".join(w.capitalize() if w.isupper() else w for w in best_header.split())
 
 

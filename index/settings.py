@@ -47,13 +47,20 @@ class Settings:
     # Re-rank the fused candidates with sentence-level similarity (sentence vectors stored at index time).
     rerank: bool = True
     retrieve_k: int = 10
-    context_k: int = 4
+    # Passages whose sentences are searched for the answer (the best of them go to the generator).
+    context_k: int = 6
+    # Sentences of those passages given to the generator: the best-supporting ones, not whole chunks.
+    evidence_sentences: int = 3
     generator: str = "causal"
     causal_model: str = "smollm2"
     seq2seq_model: str = "google/flan-t5-base"
     max_new_tokens: int = 48
-    # Below this retrieval confidence the answer is "not covered" (calibrated by the eval harness).
+    # The answer is "not covered" when the closest passage's similarity is below abstain_threshold, when less
+    # than abstain_min_coverage of the question's words (IDF-weighted) occur in the searched passages, or when
+    # the best sentence scores below abstain_min_evidence. Calibrated by python -m eval.answer_study.
     abstain_threshold: float = 0.30
+    abstain_min_coverage: float = 0.0
+    abstain_min_evidence: float = -1.0
     # Above this many chunks the vector index is approximate (HNSW): exact search grows with the corpus,
     # HNSW stays near-constant. hnsw_ef_search trades speed for recall (eval.bench measures recall@10).
     hnsw_threshold: int = 50_000

@@ -10,11 +10,19 @@ _HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u0
 _QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():  # nothing to strip; the common case, and BM25 indexing folds every chunk
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NON_ASCII.sub(_drop_combining, decomposed)  # combining marks are never ASCII
+
+
+def _drop_combining(match: re.Match) -> str:
+    return "" if unicodedata.combining(match.group()) else match.group()
 
 
 def fold(text: str) -> str:
@@ -30,7 +38,7 @@ def speaker_key(name: str) -> str:
 def words(text: str) -> list[str]:
     """Folded word tokens; thousands separators are dropped ("9,126" -> "9126")."""
     tokens = _WORD.findall(fold(text))
-    return [re.sub(r"(?<=\d),(?=\d{3})", "", t).rstrip(".,'") for t in tokens]
+    return [(_THOUSANDS.sub("", t) if "," in t else t).rstrip(".,'") for t in tokens]
 
 
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|No)\.$")

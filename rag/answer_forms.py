@@ -17,16 +17,17 @@ Every answer is built from sentences of the passages (`Evidence`), so it can be 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.text import fold, sentence_spans, words
-from rag.cite import NUMBER_WORDS, content_words, has_number, numbers_in
+from rag.cite import NUMBER_WORDS, STOPWORDS, Grounding, check_grounding, content_words, numbers_in
 from rag.types import Passage
 
 WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
@@ -145,6 +146,40 @@ QUESTION_PENALTY = 0.15  # a sentence that asks a question rarely answers one
 MIN_CONTENT_WORDS = 3  # "Thank you very much." answers nothing
 
 
+class SentenceVectors:
+    """The sentence vectors stored in the index (index.sentences: "speaker: sentence", embedded at index time),
+    looked up per passage, so picking sentences costs no model call; sentences it lacks are embedded on demand."""
+
+    def __init__(self, index, embedder):
+        self.embedder = embedder
+        table = getattr(index, "sentences", None)
+        self.by_chunk: dict[str, np.ndarray] = {}
+        if table is not None and len(table):
+            order = np.argsort(table.chunk_rows, kind="stable")
+            rows = table.chunk_rows[order]
+            bounds = np.searchsorted(rows, np.arange(len(index.chunks) + 1))
+            for row, chunk in enumerate(index.chunks):
+                self.by_chunk[chunk.chunk_id] = table.vectors[order[bounds[row] : bounds[row + 1]]]
+
+    def __call__(self, candidates: list[tuple[Passage, int, int]]) -> np.ndarray:
+        vectors: list[np.ndarray | None] = []
+        for passage, a, _ in candidates:
+            stored = self.by_chunk.get(passage.chunk.chunk_id)
+            # The table holds one vector per sentence_spans() sentence of the chunk, in order.
+            order = {start: i for i, (start, _) in enumerate(sentence_spans(passage.chunk.text))}
+            at = order.get(a, -1)
+            vectors.append(stored[at] if stored is not None and len(stored) == len(order) and at >= 0 else None)
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        if missing:
+            for i, vector in zip(missing, self.embedder.encode([_sentence_text(*candidates[i]) for i in missing])):
+                vectors[i] = vector
+        return np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dimension), dtype=np.float32)
+
+
+def _sentence_text(passage: Passage, a: int, b: int) -> str:
+    return f"{passage.chunk.speaker_name}: {passage.chunk.text[a:b]}"
+
+
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int]]:
     seen, result = set(), []
     for passage in passages:
@@ -166,16 +201,21 @@ def select_evidence(
     weights: TermWeights,
     focus: set[str] | None = None,
     limit: int = 3,
+    vectors: Callable[[list[tuple[Passage, int, int]]], np.ndarray] | None = None,
 ) -> list[Evidence]:
     """The `limit` sentences of `passages` that best answer `question`, best first.
 
-    `focus`: speaker keys the question is about (their sentences get a small lift)."""
+    `focus`: speaker keys the question is about (their sentences get a small lift); `vectors`: the sentences'
+    vectors (SentenceVectors), else they are embedded here."""
     candidates = candidate_sentences(passages)
     if not candidates:
         return []
     query = embedder.encode_query(question)
-    vectors = embedder.encode([f"{p.chunk.speaker_name}: {p.chunk.text[a:b]}" for p, a, b in candidates])
-    dense = vectors @ query
+    if vectors is not None:
+        sentence_vectors = vectors(candidates)
+    else:
+        sentence_vectors = embedder.encode([_sentence_text(*c) for c in candidates])
+    dense = sentence_vectors @ query
     question_words = content_words(question)
     question_stems = {stem(w) for w in question_words}
     question_weight = sum(weights.weight(w) for w in question_words) or 1.0
@@ -197,19 +237,384 @@ def select_evidence(
             score += FORM_BONUS if numbers_in(sentence) - question_numbers else -FORM_PENALTY
         elif form == LIST and (sentence.count(",") >= 2 or (sentence.count(",") >= 1 and " and " in sentence)):
             score += FORM_BONUS / 2
-        del sentence_stems
         scored.append(Evidence(passage, a, b, score))
     scored.sort(key=lambda e: -e.score)
     return scored[:limit]
 
 
-__all__ = [
-    "FORMS",
-    "Evidence",
-    "TermWeights",
-    "question_form",
-    "select_evidence",
-    "has_number",
-    "fold",
-    "np",
-]
+# -- people --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str | None
+
+    def label(self, full_role: bool = False) -> str:
+        """"Christopher Painter (Director of the GFC)": the role cut at its first comma unless `full_role`."""
+        if not self.role:
+            return self.name
+        role = self.role if full_role else re.split(r"[,;]\s", self.role, maxsplit=1)[0]
+        if fold(role) in fold(self.name):
+            return self.name
+        return f"{self.name} ({role})"
+
+
+def speaker_of(passage: Passage, directory) -> Person:
+    """Who speaks in `passage`: an audience member by the name they gave, a panelist with their role."""
+    chunk = passage.chunk
+    if directory is None:
+        return Person(chunk.speaker_name, None)
+    member = next((m for m in getattr(directory, "audience", []) if m.session_id == chunk.session_id and chunk.turn_no in m.turn_nos), None)
+    if member is not None:
+        return Person(member.name, _audience_role(member))
+    speaker = directory.get(chunk.session_id, chunk.speaker) if hasattr(directory, "get") else None
+    if speaker is None or speaker.kind in ("unknown", "audience"):
+        return Person(chunk.speaker_name, None)
+    return Person(speaker.name, speaker.description())
+
+
+def _audience_role(member) -> str | None:
+    where = member.place or member.organisation or member.country
+    return f"audience member, {where}" if where else "audience member"
+
+
+def people_mentioned(text: str, session_id: str, directory, exclude: set[str]) -> list[Person]:
+    """Known speakers that `text` names (full name or a name alone), other than the speaker keys in `exclude`."""
+    if directory is None or not hasattr(directory, "match"):
+        return []
+    found = []
+    for match in directory.match(text):
+        speaker = match.speaker
+        if match.how != "name" or speaker.session_id != session_id or speaker.key in exclude or speaker.kind == "unknown":
+            continue
+        role = _audience_role(speaker) if speaker.is_audience_member else speaker.description()
+        found.append(Person(speaker.name, role))
+    return found
+
+
+# -- answer parts ----------------------------------------------------------------------------------------
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+(?:but|because|while|whereas|although|so that|which)\s+|\s+-+\s+|\s+\u2011\u2011\s+")
+MIN_CLAUSE_WORDS = 6
+
+
+def clause_around(sentence: str, position: int) -> str:
+    """The clause of `sentence` holding character `position`, widened by its neighbours until it has a few words."""
+    bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]
+    starts = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]
+    pieces = list(zip(bounds[:-1], starts))
+    index = next((i for i, (a, b) in enumerate(pieces) if a <= position < max(b, a + 1)), len(pieces) - 1)
+    first = last = index
+    while len(words(sentence[pieces[first][0] : pieces[last][1]])) < MIN_CLAUSE_WORDS and (first > 0 or last < len(pieces) - 1):
+        if last < len(pieces) - 1:
+            last += 1
+        else:
+            first -= 1
+    return sentence[pieces[first][0] : pieces[last][1]].strip(" ,;:.")
+
+
+_NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*%?|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.I)
+
+
+def number_clause(sentence: str, wanted: set[str] | None = None) -> str | None:
+    """The clause of `sentence` that states a number (one of `wanted` when given), with what it counts."""
+    for match in _NUMBER_TOKEN.finditer(sentence):
+        stated = numbers_in(sentence[match.start() : match.end() + 12])
+        if stated and (not wanted or stated & wanted) and not (match.group(0).lower() == "one" and "1" not in stated):
+            return clause_around(sentence, match.start())
+    return None
+
+
+def clean_generated(text: str) -> str:
+    """The model's reply without chat debris: a leading "Answer:" or speaker label, quotes, a cut-off last sentence."""
+    text = _MARKERS.sub("", text).strip()
+    text = re.sub(r"^(?:answer|a)\s*:\s*", "", text, flags=re.I)
+    text = re.sub(r"^\[\d+\]\s*", "", text)
+    text = text.strip().strip("\"'\u201c\u201d").strip()
+    spans = sentence_spans(text)
+    if len(spans) > 1 and not text.rstrip().endswith((".", "!", "?")):
+        text = text[: spans[-2][1]]  # the last sentence was cut by the token limit
+    return text.strip()
+
+
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+# -- the answer ------------------------------------------------------------------------------------------
+GENERATED, REGENERATED, QUOTE, ATTRIBUTION = "generated", "regenerated", "quote", "attribution"
+
+
+@dataclass
+class Draft:
+    """An answer before citation markers: its words, the sentences it rests on (cited in this order), and how
+    it was made (`source`: GENERATED, REGENERATED, QUOTE or ATTRIBUTION)."""
+
+    text: str
+    evidence: list[Evidence]
+    source: str
+    notes: list[str]
+    grounding: Grounding | None = None
+
+    @property
+    def quote(self) -> str:
+        """The verbatim sentence that proves the answer, to show beside it."""
+        return self.evidence[0].text if self.evidence else ""
+
+
+def tight_context(evidence: list[Evidence]) -> list[Passage]:
+    """The model's context: per passage, only its chosen sentences (in text order), best passage first."""
+    grouped: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        grouped.setdefault(item.passage.chunk.chunk_id, []).append(item)
+    context = []
+    for items in grouped.values():
+        passage = items[0].passage
+        text = " ".join(e.text for e in sorted(items, key=lambda e: e.start))
+        context.append(dataclasses.replace(passage, chunk=dataclasses.replace(passage.chunk, text=text)))
+    return context
+
+
+def ground_in(claim: str, evidence: list[Evidence]) -> tuple[Grounding, list[Evidence]]:
+    """The grounding of `claim` in one sentence of `evidence` (the best-covering one), else in all of them
+    together (citing those that share words with it)."""
+    best: tuple[Grounding, Evidence] | None = None
+    for item in evidence:
+        grounding = check_grounding(claim, item.text)
+        if grounding.supported and (best is None or grounding.coverage > best[0].coverage):
+            best = (grounding, item)
+    if best is not None:
+        return best[0], [best[1]]
+    joined = check_grounding(claim, " ".join(e.text for e in evidence))
+    claim_words = content_words(claim)
+    sharing = [e for e in evidence if claim_words & content_words(e.text)]
+    return joined, (sharing[:2] if joined.supported else [])
+
+
+def compose(
+    form: str,
+    reply: str,
+    evidence: list[Evidence],
+    directory=None,
+    named: set[str] | None = None,
+    who_said: bool = False,
+    retry: Callable[[], str] | None = None,
+) -> Draft:
+    """The answer a person reads, in the shape of `form`, from the model's `reply` when it passes the grounding
+    check, from a stricter second reply (`retry`) when the first fails, else from the best sentence verbatim.
+
+    `named`: speaker keys the question names (a "who" answer is someone else); `who_said`: the question asks who
+    said something (the answer is a speaker, not a person mentioned)."""
+    if not evidence:
+        return Draft("", [], QUOTE, ["no sentence of the passages supports an answer"])
+    if form == WHO:
+        found = choose_person(reply, evidence, directory, named or set(), who_said)
+        if found is not None:
+            person, item, source = found
+            return Draft(person.label(full_role=True), [item], source, [])
+    notes: list[str] = []
+    if form not in (WHO, VIEW) and reply:
+        attempts = [(reply, GENERATED)]
+        for attempt in range(2):
+            text, source = attempts[attempt]
+            draft = _generated(form, clean_generated(text), evidence, directory, source)
+            if draft.grounding is not None and draft.grounding.supported:
+                draft.notes = notes
+                return draft
+            notes.append(f"the {'first' if attempt == 0 else 'second'} answer failed the grounding check ({_reason(draft)})")
+            if retry is None or attempt == 1:
+                break
+            attempts.append((retry(), REGENERATED))
+        notes.append("showing the best supporting sentence instead")
+    return _quoted(form, evidence, directory, notes)
+
+
+def _reason(draft: Draft) -> str:
+    return draft.grounding.reason if draft.grounding is not None else "empty"
+
+
+def _generated(form: str, core: str, evidence: list[Evidence], directory, source: str) -> Draft:
+    if not core:
+        return Draft("", [], source, [], None)
+    if form == LIST:
+        items = [i.strip(" .") for i in re.split(r",\s*|;\s*|\s+and\s+|\n+|^\s*[-*\d.]+\s*", core) if i.strip(" .")]
+        grounded = [(i, ground_in(i, evidence)) for i in items]
+        kept = [(i, g) for i, g in grounded if g[0].supported]
+        if len(kept) < 2 or len(kept) < len(items) / 2:
+            missing = tuple(i for i, g in grounded if not g[0].supported)
+            return Draft(core, [], source, [], Grounding(False, len(kept) / max(1, len(items)), missing))
+        cited = []
+        for _, (_, items_evidence) in kept:
+            cited += [e for e in items_evidence if e not in cited]
+        text = ", ".join(i for i, _ in kept[:-1]) + " and " + kept[-1][0]
+        return Draft(_attributed(text, cited[0], directory), cited[:2], source, [], Grounding(True, 1.0))
+    grounding, cited = ground_in(core, evidence)
+    if not grounding.supported:
+        return Draft(core, [], source, [], grounding)
+    if form == NUMBER:
+        stated = numbers_in(core)
+        if not stated:
+            return Draft(core, [], source, [], Grounding(False, grounding.coverage, ("a number",)))
+        # The number with its unit and what it counts, in the speaker's words.
+        core = number_clause(cited[0].text, stated) or core
+    return Draft(_attributed(core, cited[0], directory), cited, source, [], grounding)
+
+
+def _quoted(form: str, evidence: list[Evidence], directory, notes: list[str]) -> Draft:
+    best = evidence[0]
+    core = best.text
+    cited = [best]
+    if form == NUMBER:
+        core = number_clause(best.text) or core
+    elif form == VIEW:
+        # A second sentence when it is the same speaker's and nearly as good: a view often spans two.
+        second = next((e for e in evidence[1:] if e.passage.chunk.speaker == best.passage.chunk.speaker), None)
+        if second is not None and second.score >= best.score - SECOND_SENTENCE_MARGIN:
+            ordered = sorted([best, second], key=lambda e: e.where)
+            core = " ".join(e.text for e in ordered)
+            cited = [best, second] if second.passage.chunk.chunk_id != best.passage.chunk.chunk_id else [best]
+    return Draft(_attributed(core, best, directory), cited, QUOTE, notes, Grounding(True, 1.0))
+
+
+SECOND_SENTENCE_MARGIN = 0.1
+
+
+def _attributed(core: str, item: Evidence, directory) -> str:
+    return f"{speaker_of(item.passage, directory).label()}: {core}"
+
+
+def choose_person(reply: str, evidence: list[Evidence], directory, named: set[str], who_said: bool) -> tuple[Person, Evidence, str] | None:
+    """The person a "who" question asks for: the one the model named, when that person speaks or is named in the
+    evidence; else, for "who said ...", the speaker of the best sentence, and otherwise a person the best
+    sentence names (someone other than those the question names), or its speaker."""
+    candidates: list[tuple[Person, Evidence]] = []
+    for item in evidence:
+        if not who_said:
+            candidates += [(p, item) for p in people_mentioned(item.text, item.passage.chunk.session_id, directory, named)]
+        if item.passage.chunk.speaker not in named or who_said:
+            candidates.append((speaker_of(item.passage, directory), item))
+    candidates = [(p, e) for p, e in candidates if p.name and fold(p.name) not in ("unknown", "audience", "moderator")]
+    if not candidates:
+        return None
+    reply_words = set(words(reply))
+    for person, item in candidates:
+        if reply_words and set(words(person.name)) & reply_words - STOPWORDS:
+            return person, item, GENERATED
+    person, item = candidates[0]
+    return person, item, ATTRIBUTION
+
+
+# -- planning --------------------------------------------------------------------------------------------
+# One line per form, added to the model's system prompt.
+FORM_INSTRUCTIONS = {
+    WHO: "Reply with the name of the person only.",
+    NUMBER: "Reply with the number and what it counts.",
+    LIST: "Reply with the items only, separated by commas.",
+    FACT: "Reply with a few words only.",
+}
+# Forms answered in the speaker's own words or from the speaker directory: the model is not asked.
+VERBATIM_FORMS = (VIEW, ROLE)
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How well the passages can answer the question: the signals abstention is calibrated on."""
+
+    similarity: float  # best cosine of the question to a retrieved passage (or its best sentence)
+    evidence: float  # score of the best sentence (select_evidence)
+    coverage: float  # IDF-weighted share of the question's words found in the searched passages
+    form_found: bool  # the best sentences hold what the form asks for (a number for a number question)
+
+
+@dataclass
+class AnswerPlan:
+    question: str
+    form: str
+    evidence: list[Evidence]
+    confidence: Confidence
+    named: set[str]  # speaker keys the question names outright
+    who_said: bool
+    profile: Draft | None = None  # a "role" answer from the speaker directory
+
+    @property
+    def context(self) -> list[Passage]:
+        return tight_context(self.evidence)
+
+    @property
+    def instruction(self) -> str | None:
+        return FORM_INSTRUCTIONS.get(self.form)
+
+    @property
+    def asks_model(self) -> bool:
+        return bool(self.evidence) and self.profile is None and self.form not in VERBATIM_FORMS
+
+
+def plan_answer(
+    question: str,
+    passages: list[Passage],
+    embedder,
+    weights: TermWeights,
+    directory=None,
+    query=None,
+    sentences: int = 3,
+    vectors: Callable[[list[tuple[Passage, int, int]]], np.ndarray] | None = None,
+) -> AnswerPlan:
+    """Decide the answer's form, pick its supporting sentences from `passages`, and measure the confidence.
+
+    `query`: rag.query.Query of the question (speakers it names, whether it asks who said something)."""
+    form = question_form(question)
+    targets = list(getattr(query, "targets", ()) or ())
+    focus = {t.key for t in targets}
+    named = {t.key for t in targets if t.how == "name"}
+    who_said = getattr(query, "kind", "") == "who_said"
+    evidence = select_evidence(question, form, passages, embedder, weights, focus, limit=sentences, vectors=vectors)
+    profile = profile_answer(targets, passages, directory) if form == ROLE else None
+    if profile is not None:
+        evidence = profile.evidence + [e for e in evidence if e.where not in {p.where for p in profile.evidence}]
+    question_numbers = numbers_in(question)
+    confidence = Confidence(
+        similarity=max((p.similarity for p in passages), default=0.0),
+        evidence=evidence[0].score if evidence else float("-inf"),
+        coverage=question_coverage(question, passages, weights),
+        form_found=form != NUMBER or any(numbers_in(e.text) - question_numbers for e in evidence[:2]),
+    )
+    return AnswerPlan(question, form, evidence, confidence, named, who_said, profile)
+
+
+def question_coverage(question: str, passages: list[Passage], weights: TermWeights) -> float:
+    """IDF-weighted share of the question's content words that occur in `passages` (by stem): a question whose rare
+    words ("founded", "revenue", "NIS2") occur nowhere near the retrieved text is probably not covered."""
+    question_words = content_words(question)
+    if not question_words:
+        return 0.0
+    present = {stem(w) for p in passages for w in words(f"{p.chunk.speaker_name} {p.chunk.text}")}
+    total = sum(weights.weight(w) for w in question_words)
+    return sum(weights.weight(w) for w in question_words if stem(w) in present) / total
+
+
+def profile_answer(targets, passages: list[Passage], directory) -> Draft | None:
+    """"What role does X hold?": the role the transcript introduces X with, cited to the introducing passage."""
+    if directory is None or len({(t.session_id, t.key) for t in targets}) != 1:
+        return None
+    speaker = targets[0].speaker
+    role = speaker.description() if hasattr(speaker, "description") else None
+    introductions = getattr(speaker, "introductions", [])
+    if not role or not introductions:
+        return None
+    if speaker.organisation and fold(speaker.organisation) not in fold(role):
+        role = f"{role}, {speaker.organisation}"
+    evidence = []
+    for passage in passages:
+        chunk = passage.chunk
+        if chunk.session_id != speaker.session_id:
+            continue
+        for start, end in introductions:
+            for a, b in sentence_spans(chunk.text):
+                if chunk.start_char + a < end and start < chunk.start_char + b:
+                    item = Evidence(passage, a, b, 1.0)
+                    if item.where not in {e.where for e in evidence}:
+                        evidence.append(item)
+    if not evidence:
+        return None
+    role_words = re.sub(r"^(?:Co-moderator|Moderator|Audience member);\s*", "", role)
+    grounding = check_grounding(role_words, " ".join(e.text for e in evidence))
+    if not grounding.supported:
+        return None
+    return Draft(f"{speaker.name}: {role}", evidence[:2], ATTRIBUTION, [], grounding)

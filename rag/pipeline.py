@@ -10,8 +10,7 @@ import time
 from collections.abc import Iterator
 
 from index.settings import Settings
-from rag.cite import cite
-from rag.types import Answer, Passage
+from rag.types import Answer, Citation, Passage
 
 NOT_COVERED = "The transcript does not cover this question."
 
@@ -29,6 +28,7 @@ class Pipeline:
         self._index = None
         self._retriever = None
         self._speakers = None
+        self._term_weights = None
 
     # Heavy parts load on first use, once, and are shared by every caller.
     @property
@@ -149,57 +149,82 @@ class Pipeline:
         retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers, sessions=sessions)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
-        context = retrieved[: min(k, self.settings.context_k)]
-        top_similarity = max((p.similarity for p in context), default=0.0)
-        if not context or top_similarity < self.settings.abstain_threshold:
+        plan = self._plan(question, retrieved[: min(k, self.settings.context_k)])
+        refusal = self._refusal(plan)
+        if refusal:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
-            answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none")
-            yield answer.answer, answer
-            return
-        answer = self._speaker_answer(question, context, retrieved, generator_name)
-        if answer is not None:
-            answer.timings_ms = {**timings, "generate": (time.perf_counter() - retrieved_at) * 1000, "total": (time.perf_counter() - started) * 1000}
+            answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none", [refusal])
             yield answer.answer, answer
             return
 
-        text = ""
-        for piece in model.stream(question, context):
-            text += piece
-            yield text, None
-        generated_at = time.perf_counter()
-        answer = self._finish(question, text.strip(), context, retrieved, generator_name)
+        reply = ""
+        if plan.asks_model and generator_name != "extractive":
+            for piece in model.stream(question, plan.context, plan.instruction):
+                reply += piece
+                yield reply, None
+        answer = self._finish(plan, reply.strip(), retrieved, generator_name, model)
         answer.timings_ms = {
             **timings,
-            "generate": (generated_at - retrieved_at) * 1000,
+            "generate": (time.perf_counter() - retrieved_at) * 1000,
             "total": (time.perf_counter() - started) * 1000,
         }
         yield answer.answer, answer
 
-    def _speaker_answer(self, question: str, context: list[Passage], retrieved: list[Passage], generator: str) -> Answer | None:
-        """A "who said / who argued ..." question is answered by the speaker of the best-supported passage."""
-        from rag.query import WHO_SAID
-        from rag.types import Citation
+    def _answer_tables(self):
+        """(IDF of the indexed words, stored sentence vectors) for picking supporting sentences; rebuilt when the
+        index is reloaded."""
+        index = self.index
+        cached = self._term_weights
+        if cached is None or cached[0] is not index:
+            from rag.answer_forms import SentenceVectors, TermWeights
 
-        if self.retriever.analyze(question).kind != WHO_SAID:
-            return None
-        best = self.generator("extractive").best_sentence(question, context)
-        if best is None:
-            return None
-        passage = context[best[0]]
-        who = self.speakers.label(passage.chunk.session_id, passage.chunk.speaker, passage.chunk.turn_no)
-        text = f"{who}: “{best[1]}” [1]"
-        return Answer(question, text, False, [Citation(1, passage, best[1], 1.0)], retrieved, {}, generator, "speaker")
+            weights = TermWeights.from_texts(c.text for c in index.chunks)
+            cached = self._term_weights = (index, weights, SentenceVectors(index, self.embedder))
+        return cached[1], cached[2]
 
-    def _finish(self, question: str, text: str, context: list[Passage], retrieved: list[Passage], generator: str) -> Answer:
-        cited = cite(text, context)
-        if cited.supported:
-            return Answer(question, cited.text, False, cited.citations, retrieved, {}, generator, "generated")
-        # The model's words are not backed by the passages: show the best supporting sentence instead.
-        extractive = self.generator("extractive")
-        best = extractive.best_sentence(question, context)
-        if best is None:
-            return Answer(question, NOT_COVERED, True, [], retrieved, {}, generator, "none")
-        quoted = cite(best[1], [context[best[0]]])
-        note = "the generated answer was not supported by the passages; showing the best supporting quote"
-        notes = [note] if generator != "extractive" else []
-        return Answer(question, quoted.text, False, quoted.citations, retrieved, {}, generator, "quote", notes)
+    def _plan(self, question: str, passages: list[Passage]):
+        from rag.answer_forms import plan_answer
+
+        query = self.retriever.analyze(question) if hasattr(self.retriever, "analyze") else None
+        weights, vectors = self._answer_tables()
+        return plan_answer(
+            question, passages, self.embedder, weights, self.speakers, query, sentences=self.settings.evidence_sentences, vectors=vectors
+        )
+
+    def _refusal(self, plan) -> str | None:
+        """Why the passages cannot answer the question (None when they can): thresholds calibrated on the eval set."""
+        confidence, settings = plan.confidence, self.settings
+        if not plan.evidence:
+            return "no passage was retrieved"
+        if confidence.similarity < settings.abstain_threshold:
+            return f"the closest passage's similarity {confidence.similarity:.2f} is below {settings.abstain_threshold:.2f}"
+        if confidence.coverage < settings.abstain_min_coverage:
+            return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
+        if confidence.evidence < settings.abstain_min_evidence:
+            return f"no sentence supports an answer (best sentence score {confidence.evidence:.2f})"
+        if not confidence.form_found:
+            return "the question asks for a number and no supporting sentence states one"
+        return None
+
+    def _finish(self, plan, reply: str, retrieved: list[Passage], generator: str, model) -> Answer:
+        """Shape the answer by the question's form, check it against its sentences, cite them."""
+        from rag.answer_forms import compose
+        from rag.generate import STRICT_INSTRUCTION
+
+        def retry() -> str:
+            # Fewer words to copy from and a stricter instruction: the best sentence alone.
+            return "".join(model.stream(plan.question, plan.context[:1], STRICT_INSTRUCTION)).strip()
+
+        if plan.profile is not None:
+            draft = plan.profile
+        else:
+            asked = plan.asks_model and generator != "extractive"
+            draft = compose(plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if asked else None)
+        if not draft.text:
+            return Answer(plan.question, NOT_COVERED, True, [], retrieved, {}, generator, "none", draft.notes)
+        citations = []
+        for n, item in enumerate(draft.evidence, start=1):
+            support = draft.grounding.coverage if draft.grounding is not None else 1.0
+            citations.append(Citation(n, item.passage, item.text, support))
+        markers = "".join(f"[{c.n}]" for c in citations)
+        return Answer(plan.question, f"{draft.text} {markers}", False, citations, retrieved, {}, generator, draft.source, draft.notes, draft.quote)

@@ -52,6 +52,11 @@ class Retriever:
         self._turn = np.array([c.turn_no for c in index.chunks], dtype=np.int64)
         self._start = np.array([c.start_char for c in index.chunks], dtype=np.int64)
         self._end = np.array([c.end_char for c in index.chunks], dtype=np.int64)
+        # Above this size the vector index is approximate and re-ranking ranks a candidate pool, not every row.
+        self.exact_limit = settings.hnsw_threshold
+        self._rows_by_speaker: dict[tuple[str, str], np.ndarray] | None = None
+        self._rows_by_session: dict[str, np.ndarray] | None = None
+        self._sentence_starts: np.ndarray | None = None
 
     def analyze(self, question: str) -> Query:
         return analyze(question, self.directory)
@@ -96,18 +101,19 @@ class Retriever:
             fused = fused + ROUTE_BOOST[fusion] * route
         if allowed is not None:
             fused = np.where(allowed, fused, -np.inf)
-        ranked = [int(i) for i in np.argsort(-fused, kind="stable") if np.isfinite(fused[i])]
+        ranked = top_rows(fused, max(k, RERANK_CANDIDATES) + 1)  # rows further down are never shown or compared
         scores = {row: float(fused[row]) for row in ranked}
         if rerank and self.index.sentences is not None and mode == "hybrid":
             candidates, rest = ranked[:RERANK_CANDIDATES], ranked[RERANK_CANDIDATES:]
-            rescored = self._rerank_scores(text, allowed, lexical, route if routing == "boost" else None)
+            pool = None if len(self.index.chunks) <= self.exact_limit else np.union1d(candidates, _pool(dense, lexical))
+            rescored = self._rerank_scores(text, allowed, lexical, route if routing == "boost" else None, pool)
             candidates.sort(key=lambda row: -rescored[row])
             ranked = candidates + rest
             # Re-ranked candidates carry their re-ranking score, shifted above every score of the rest.
             floor = max((scores[row] for row in rest), default=0.0) - min(rescored[row] for row in candidates) + 1.0
             scores.update({row: float(rescored[row] + floor) for row in candidates})
         top = ranked[:k]
-        similarity = self.similarity(text, top)
+        similarity = self.similarity(question, top)
         return [
             Passage(chunk=self.index.chunks[i], score=float(scores[i]), rank=r, similarity=float(s))
             for r, (i, s) in enumerate(zip(top, similarity), start=1)
@@ -115,24 +121,38 @@ class Retriever:
 
     # -- signals -------------------------------------------------------------------------------------
     def similarity(self, question: str, rows: list[int]) -> np.ndarray:
-        """Cosine similarity of the question to the given chunks or, when higher, to their best sentence
-        (the confidence signal that abstention is calibrated on)."""
+        """Cosine similarity of the whole question to the given chunks (the confidence signal abstention is
+        calibrated on; the same for every retriever and configuration)."""
         if not rows:
             return np.zeros(0, dtype=np.float32)
         query = self.embedder.encode_query(question)
         vectors = np.vstack([self.index.vectors.reconstruct(int(i)) for i in rows])
-        chunk = vectors @ query
-        if self.index.sentences is None:
-            return chunk
-        return np.maximum(chunk, self._sentence_max(query, np.asarray(rows)))
+        return vectors @ query
 
     def route_weights(self, query: Query) -> np.ndarray:
         """Per chunk, how strongly the question points at it: 1 for a routed speaker's passages (and, for a
         question about the speaker, the passages introducing them), a share for unnamed turns."""
-        rows = len(self.index.chunks)
-        weights = np.zeros(rows, dtype=np.float32)
+        weights = np.zeros(len(self.index.chunks), dtype=np.float32)
         if not query.targets:
             return weights
+        # Row lists per (session, speaker) and per session: work grows with the routed passages, not the corpus.
+        by_speaker, by_session = self._row_groups()
+        none = np.zeros(0, dtype=np.int64)
+        for target in query.targets:
+            own = by_speaker.get((target.session_id, target.key), none)
+            if target.turn_nos is not None:
+                own = own[np.isin(self._turn[own], list(target.turn_nos))]
+            if query.position and len(own):
+                turns = sorted(set(self._turn[own].tolist()))
+                chosen = turns[-1] if query.position == "last" else self._first_substantive(target.session_id, turns)
+                _lift(weights, own[self._turn[own] == chosen], POSITION_WEIGHT)
+            _lift(weights, own, 1.0)
+            if query.kind == PROFILE:
+                session = by_session.get(target.session_id, none)
+                for start, end in target.speaker.introductions:
+                    _lift(weights, session[(self._start[session] < end) & (start < self._end[session])], INTRODUCTION_WEIGHT)
+            _lift(weights, by_speaker.get((target.session_id, "UNKNOWN"), none), UNKNOWN_SHARE)
+        return weights
         for target in query.targets:
             own = (self._session == target.session_id) & (self._speaker == target.key)
             if target.turn_nos is not None:
@@ -149,6 +169,17 @@ class Retriever:
             unnamed = (self._session == target.session_id) & (self._speaker == "UNKNOWN")
             weights = np.maximum(weights, UNKNOWN_SHARE * unnamed.astype(np.float32))
         return weights
+
+    def _row_groups(self) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, np.ndarray]]:
+        if self._rows_by_speaker is None:
+            by_speaker: dict[tuple[str, str], list[int]] = {}
+            by_session: dict[str, list[int]] = {}
+            for row, chunk in enumerate(self.index.chunks):
+                by_speaker.setdefault((chunk.session_id, chunk.speaker), []).append(row)
+                by_session.setdefault(chunk.session_id, []).append(row)
+            self._rows_by_session = {key: np.array(rows, dtype=np.int64) for key, rows in by_session.items()}
+            self._rows_by_speaker = {key: np.array(rows, dtype=np.int64) for key, rows in by_speaker.items()}
+        return self._rows_by_speaker, self._rows_by_session
 
     def _first_substantive(self, session_id: str, turns: list[int]) -> int:
         """The first of the turns that says more than a greeting ("Yes, I'm here.")."""
@@ -197,21 +228,36 @@ class Retriever:
         return np.sum(parts, axis=0)
 
     def _sentence_max(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """For each given chunk row, the best cosine of the question to one of its sentences."""
+        """For each given chunk row, the best cosine of the question to one of its sentences (-1 for none).
+        Reads only those chunks' sentences: at scale the table is larger than the chunk vectors."""
         table = self.index.sentences
-        slot = np.full(len(self.index.chunks), -1, dtype=np.int64)
-        slot[rows] = np.arange(len(rows))
-        owners = slot[table.chunk_rows]
-        selected = owners >= 0
+        if self._sentence_starts is None:
+            order = np.argsort(table.chunk_rows, kind="stable")  # written in chunk order; sorted costs nothing
+            self._sentence_order = None if np.array_equal(order, np.arange(len(order))) else order
+            self._sentence_starts = np.searchsorted(table.chunk_rows[order], np.arange(len(self.index.chunks) + 1))
+        rows = np.asarray(rows, dtype=np.int64)
+        begin, counts = self._sentence_starts[rows], self._sentence_starts[rows + 1] - self._sentence_starts[rows]
         best = np.full(len(rows), -1.0, dtype=np.float32)
-        if selected.any():
-            np.maximum.at(best, owners[selected], table.vectors[selected] @ query)
+        if not counts.any():
+            return best
+        offsets = np.cumsum(counts) - counts
+        picked = np.arange(int(counts.sum())) - np.repeat(offsets, counts) + np.repeat(begin, counts)
+        if self._sentence_order is not None:
+            picked = self._sentence_order[picked]
+        similarity = np.asarray(table.vectors[picked] @ query, dtype=np.float32)
+        has = counts > 0
+        best[has] = np.maximum.reduceat(similarity, offsets[has])
         return best
 
-    def _rerank_scores(self, text: str, allowed: np.ndarray | None, lexical: np.ndarray, route: np.ndarray | None) -> np.ndarray:
+    def _rerank_scores(
+        self, text: str, allowed: np.ndarray | None, lexical: np.ndarray, route: np.ndarray | None, pool: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per row: RRF of the best sentence's similarity and of BM25, plus the routing lift. Ranks are taken
-        over every allowed row, so a candidate's rank means the same as in the first stage."""
+        over every allowed row, so a candidate's rank means the same as in the first stage; above
+        `exact_limit` rows, over `pool` (the candidates and both first-stage rankings' best rows)."""
         rows = np.arange(len(self.index.chunks)) if allowed is None else np.flatnonzero(allowed)
+        if pool is not None:
+            rows = pool if allowed is None else pool[allowed[pool]]
         sentence = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
         sentence[rows] = self._sentence_max(self.embedder.encode_query(text), rows)
         score = rrf_scores(sentence) + rrf_scores(np.where(lexical > 0, lexical, -np.inf))
@@ -222,7 +268,32 @@ class Retriever:
 
 def rrf_scores(scores: np.ndarray) -> np.ndarray:
     """1/(RRF_K + rank) per row, by descending score; rows scored -inf get 0."""
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.float64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return np.where(np.isfinite(scores), 1.0 / (RRF_K + ranks), 0.0)
+    result = np.zeros(len(scores), dtype=np.float64)
+    finite = np.flatnonzero(np.isfinite(scores))  # -inf rows sort last: ranking only the others changes no rank
+    order = finite[np.argsort(-scores[finite], kind="stable")]
+    result[order] = 1.0 / (RRF_K + np.arange(1, len(order) + 1))
+    return result
+
+
+def top_rows(scores: np.ndarray, n: int) -> list[int]:
+    """The n best rows with a finite score, best first, ties in row order (a stable sort of all rows, cut at n)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) > n:
+        cut = np.partition(scores[finite], len(finite) - n)[len(finite) - n]
+        finite = finite[scores[finite] >= cut]
+    return [int(row) for row in finite[np.argsort(-scores[finite], kind="stable")][:n]]
+
+
+def _pool(dense: np.ndarray | None, lexical: np.ndarray | None, size: int = DENSE_POOL) -> np.ndarray:
+    """The rows the first stage found: FAISS's pool and BM25's best `size`."""
+    parts = [np.flatnonzero(np.isfinite(dense))] if dense is not None else []
+    if lexical is not None:
+        positive = np.flatnonzero(lexical > 0)
+        if len(positive) > size:
+            positive = positive[np.argpartition(-lexical[positive], size)[:size]]
+        parts.append(positive)
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _lift(weights: np.ndarray, rows: np.ndarray, weight: float) -> None:
+    weights[rows] = np.maximum(weights[rows], weight)

@@ -260,9 +260,21 @@ _LEAD = re.compile(r"^[\s,:\u2014\u2013-]*(?:(?:and\s+)?(?:he|she|they)\s+(?:is|
 _MODERATE = re.compile(r"\bmoderat", re.I)
 
 
+@lru_cache(maxsize=4096)  # every speaker's introduction is looked for in every turn of the session
 def _same_length_ascii(text: str) -> str:
     """Accents stripped where that keeps one character per character, so offsets stay valid."""
-    return "".join(s if len(s := strip_accents(c)) == 1 else c for c in text)
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(lambda m: _same_length_char(m.group()), text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _same_length_char(char: str) -> str:
+    stripped = strip_accents(char)
+    return stripped if len(stripped) == 1 else char
 
 
 def _name_pattern(name: str) -> re.Pattern:
@@ -471,10 +483,14 @@ def _country_in(text: str) -> str | None:
     return best[1] if best else None
 
 
+@lru_cache(maxsize=512)
+def _names_of(country: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([fold(country)] + [n for n, c in _countries().items() if c == country]))
+
+
 def _mentions_country(country: str, tokens: list["_Token"]) -> bool:
     """The country's name or its adjective ("Cuban", "Nigerian", "Kuwaiti", "Norwegian")."""
-    names = [fold(country)] + [n for n, c in _countries().items() if c == country]
-    for name in names:
+    for name in _names_of(country):
         parts = name.split()
         if len(parts) > 1:
             if f" {name} " in " " + " ".join(t.folded for t in tokens) + " ":
@@ -569,13 +585,18 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+@lru_cache(maxsize=1024)
+def _title_words(role: str, acronyms: frozenset[str]) -> tuple[str, ...]:
+    """The words of a role's title: "Deputy Minister of the Ministry ..." -> ("deputy", "minister")."""
+    title = re.split(r"\b(?:of|for|at|from|in|with)\b|,", fold(role), maxsplit=1)[0]
+    return tuple(w for w in re.findall(r"[a-z]+", title) if w not in FUNCTION_WORDS and w not in acronyms)
+
+
 def _role_points(speaker: Speaker, padded: str) -> float:
     """2 for the role's title ("deputy minister", "policy director"), 1 for its head noun alone ("director")."""
     if not speaker.role:
         return 0.0
-    title = re.split(r"\b(?:of|for|at|from|in|with)\b|,", fold(speaker.role), maxsplit=1)[0]
-    title_words = [w for w in re.findall(r"[a-z]+", title) if w not in FUNCTION_WORDS and not w.endswith("'s")]
-    title_words = [w for w in title_words if w not in {a for a in speaker.acronyms}]
+    title_words = _title_words(speaker.role, frozenset(speaker.acronyms))
     if not title_words:
         return 0.0
     phrase = " ".join(title_words)

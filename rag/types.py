@@ -57,10 +57,13 @@ class Answer:
     retrieved: list[Passage]
     timings_ms: dict[str, float]
     generator: str = ""
-    # "generated": the model's words, checked against the passages; "quote": the model's answer was
-    # not supported and the best supporting sentence replaced it; "none": abstained.
+    # How the answer was made (rag.answer_forms): "generated": the model's words, which passed the grounding check;
+    # "regenerated": the first reply failed the check and a stricter second one passed; "quote": no reply passed
+    # (or no model ran) and the best supporting sentence is shown verbatim; "attribution": a "who" answer naming
+    # the speaker of (or the person named in) the best supporting sentence; "none": abstained.
     answer_source: str = "generated"
     notes: list[str] = field(default_factory=list)
+    quote: str = ""  # the sentence of the first citation that proves the answer, verbatim
 
     def to_dict(self) -> dict:
         return {
@@ -73,4 +76,5 @@ class Answer:
             "generator": self.generator,
             "answer_source": self.answer_source,
             "notes": self.notes,
+            "quote": self.quote,
         }

@@ -1,0 +1,187 @@
+"""Scale machinery: the approximate (HNSW) vector index above a size threshold, filtered search on it, its
+recall against exact search, incremental ingest on it, and the retriever's sub-linear helpers, which must
+give exactly what the plain computations give. No timings here: speed is measured by `make bench`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from index.settings import PROJECT_ROOT
+
+SESSIONS = 4  # generated sessions: 4 x 179 chunks, over the threshold below
+THRESHOLD = 300
+
+
+def questions(n: int) -> list[str]:
+    lines = (PROJECT_ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines[:n]]
+
+
+@pytest.fixture(scope="module")
+def large(settings, tmp_path_factory):
+    """An index of generated sessions (eval.synthetic) written with a low HNSW threshold."""
+    from eval.synthetic import generated_index
+    from index.store import load_index
+
+    home = tmp_path_factory.mktemp("scale-home")
+    large_settings = dataclasses.replace(settings, home=home, hnsw_threshold=THRESHOLD, hnsw_ef_search=64)
+    chunks = generated_index(large_settings, load_index(settings), SESSIONS)
+    assert chunks == SESSIONS * len(load_index(settings).chunks)
+    return large_settings
+
+
+def test_small_index_stays_exact_and_manifest_says_so(settings):
+    from index.store import load_index, read_manifest, vector_index_kind
+
+    assert read_manifest(settings.index_dir).vector_index == "flat"
+    assert vector_index_kind(load_index(settings).vectors) == "flat"
+
+
+def test_hnsw_above_threshold_recorded_and_configured(large):
+    from index.store import load_index, read_manifest, vector_index_kind
+
+    index = load_index(large)
+    assert read_manifest(large.index_dir).vector_index == "hnsw"
+    assert vector_index_kind(index.vectors) == "hnsw"
+    assert index.vectors.hnsw.efSearch == large.hnsw_ef_search
+    assert index.vectors.ntotal == len(index.chunks)
+
+
+def test_hnsw_scores_are_cosines_and_recall_matches_exact(large, embedder):
+    from index.store import all_vectors, build_vector_index, load_index
+
+    index = load_index(large)
+    exact = build_vector_index(all_vectors(index.vectors))
+    queries = embedder.encode(questions(40))
+    exact_scores, exact_ids = exact.search(queries, 10)
+    scores, ids = index.vectors.search(queries, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact_ids, ids)])
+    assert recall >= 0.98, recall
+    # Inner product, not L2: the scores are the cosines exact search reports for the same rows.
+    vectors = all_vectors(index.vectors)
+    assert np.allclose(scores, np.einsum("qkd,qd->qk", vectors[ids], queries), atol=1e-4)
+    assert scores.max() <= 1.0001 and np.allclose(scores[:, 0], exact_scores[:, 0], atol=1e-4)
+
+
+@pytest.mark.parametrize("exact_filter_rows", [20_000, 0], ids=["exact-over-filter", "hnsw-selector"])
+def test_filtered_search_on_hnsw(large, embedder, monkeypatch, exact_filter_rows):
+    import index.store as store
+    from rag.retrieve import Retriever
+    from rag.speakers import SpeakerDirectory
+
+    monkeypatch.setattr(store, "EXACT_FILTER_ROWS", exact_filter_rows)
+    index = store.load_index(large)
+    retriever = Retriever(index, embedder, "hybrid", settings=large, directory=SpeakerDirectory(index.turns))
+    second = index.manifest.sessions[1].session_id
+    speaker = next(c.speaker for c in index.chunks if c.session_id == second and c.speaker not in ("MODERATOR", "AUDIENCE", "UNKNOWN"))
+    for question in questions(5):
+        by_speaker = retriever.search(question, k=10, speakers={speaker})
+        assert by_speaker and all(p.chunk.speaker == speaker for p in by_speaker)
+        by_session = retriever.search(question, k=10, sessions={second})
+        assert len(by_session) == 10 and all(p.chunk.session_id == second for p in by_session)
+        dense = retriever.search(question, k=10, sessions={second}, mode="dense", routing="off", rerank=False)
+        rows = np.flatnonzero([c.session_id == second for c in index.chunks])
+        best = rows[np.argmax(store.all_vectors(index.vectors)[rows] @ embedder.encode_query(question))]
+        assert dense[0].chunk.chunk_id == index.chunks[best].chunk_id
+
+
+def test_pooled_reranking_keeps_the_answer_on_top(large, settings, embedder):
+    """Above the exact limit, re-ranking ranks a candidate pool: on the bundled session's own questions the top
+    passage it picks is the one exact re-ranking picks (checked on the generated index with the limit lowered)."""
+    from index.store import load_index
+    from rag.retrieve import Retriever
+    from rag.speakers import SpeakerDirectory
+
+    index = load_index(large)
+    directory = SpeakerDirectory(index.turns)
+    exact = Retriever(index, embedder, "hybrid", settings=dataclasses.replace(large, hnsw_threshold=10**9), directory=directory)
+    pooled = Retriever(index, embedder, "hybrid", settings=large, directory=directory)
+    assert pooled.exact_limit < len(index.chunks) <= exact.exact_limit
+    agree = 0
+    for question in questions(20):
+        a, b = exact.search(question, k=10), pooled.search(question, k=10)
+        assert len(b) == 10 and len({p.chunk.chunk_id for p in b}) == 10
+        agree += a[0].chunk.chunk_id == b[0].chunk.chunk_id
+    assert agree >= 16, agree
+
+
+def test_incremental_ingest_and_removal_on_hnsw(large, embedder, tmp_path):
+    from index.ingest import ingest, remove_sessions
+    from index.store import load_index, read_manifest
+
+    before = load_index(large)
+    extra = tmp_path / "extra-session.txt"
+    extra.write_text("Ana Silva: The Pacific islands need submarine cables.\n\nBo Chen: Cable repair ships are scarce.\n", encoding="utf-8")
+    report = ingest([extra], large, embedder)
+    assert not report.errors and len(report.added) == 1
+    after = load_index(large)
+    assert read_manifest(large.index_dir).vector_index == "hnsw"
+    assert len(after.chunks) == len(before.chunks) + report.chunks_embedded
+    kept = np.stack([before.vectors.reconstruct(i) for i in range(0, len(before.chunks), 97)])
+    assert np.allclose(kept, np.stack([after.vectors.reconstruct(i) for i in range(0, len(before.chunks), 97)]))
+    query = embedder.encode_query("submarine cables for the Pacific islands")
+    _, ids = after.vectors.search(query[None, :], 1)
+    assert after.chunks[ids[0][0]].session_id == report.added[0]
+    assert remove_sessions(large, report.added, embedder.dimension) == report.added
+    assert len(load_index(large).chunks) == len(before.chunks)
+
+
+def test_sentence_vectors_are_memory_mapped(settings):
+    from index.store import load_index
+
+    assert isinstance(load_index(settings).sentences.vectors, np.memmap)
+
+
+def test_sentence_max_reads_only_the_given_chunks(pipeline):
+    retriever = pipeline.retriever
+    table = pipeline.index.sentences
+    query = pipeline.embedder.encode_query("ransomware attacks on hospitals")
+    rows = np.array([0, 5, 17, 3, len(pipeline.index.chunks) - 1])
+    expected = [max((float(v @ query) for v in table.vectors[table.chunk_rows == row]), default=-1.0) for row in rows]
+    assert np.allclose(retriever._sentence_max(query, rows), expected, atol=1e-5)
+
+
+scores_strategy = st.lists(st.sampled_from([-np.inf, 0.0, 0.25, 0.5, 1.0, 2.0]) | st.floats(-5, 5), min_size=0, max_size=60)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(scores_strategy, st.integers(1, 70))
+def test_top_rows_is_a_cut_stable_sort(values, n):
+    from rag.retrieve import top_rows
+
+    scores = np.array(values, dtype=np.float64)
+    full = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+    assert top_rows(scores, n) == full[:n]
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(scores_strategy)
+def test_rrf_scores_rank_all_finite_rows(values):
+    from rag.retrieve import RRF_K, rrf_scores
+
+    scores = np.array(values, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    assert np.allclose(rrf_scores(scores), np.where(np.isfinite(scores), 1.0 / (RRF_K + ranks), 0.0))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80) | st.sampled_from(["Café naïve", "Ǆ ﬁ ½ e\u0301", "9,126 people", "Ana–Silva’s"]))
+def test_text_fast_paths_change_nothing(text):
+    import unicodedata
+
+    from index.text import fold, strip_accents, words
+    from rag.speakers import _same_length_ascii
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    assert strip_accents(text) == "".join(c for c in decomposed if not unicodedata.combining(c))
+    reference = "".join(s if len(s := strip_accents(c)) == 1 else c for c in text)
+    assert _same_length_ascii(text) == reference and len(reference) == len(text)
+    assert words(text) == [re.sub(r"(?<=\d),(?=\d{3})", "", t).rstrip(".,'") for t in re.findall(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*", fold(text))]
