@@ -402,7 +402,7 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
     large, large_info = large_settings(ctx)
     table, out = [], {"large_corpus": {k: v for k, v in large_info.items()}}
     for label, settings, questions in (("bundled session", bundled_settings(ctx), bench_questions(ctx)),
-                                       (f"{large_info['sessions']} sessions", large, bench_questions(ctx, 50))):
+                                       (f"{large_info['sessions']} sessions", large, bench_questions(ctx, 20))):
         load_s, index = timed(lambda: load_index(settings))
         directory_s, directory = timed(lambda: SpeakerDirectory(index.turns))
         default = Retriever(index, embedder, settings.retriever, settings=settings, directory=directory)
@@ -422,6 +422,7 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
                     embedder.encode_query.cache_clear()
                     times[name].append(timed(lambda: retriever.search(question, k=10))[0])
         embed = [timed(lambda: embedder.encode([q]))[0] for q in questions]
+        analyze = [timed(lambda: default.analyze(q))[0] for q in questions]
         cached = []
         for question in questions:
             default.search(question, k=10)
@@ -432,9 +433,10 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
                           med_p95(values, 1000), f"{baseline_median / median(values):.2f}"])
         table.append([label, f"{len(index.chunks):,}", "", "parts of the default: query embedding alone", med_p95(embed, 1000), ""])
         table.append([label, f"{len(index.chunks):,}", "", "parts of the default: search with the query embedding cached", med_p95(cached, 1000), ""])
+        table.append([label, f"{len(index.chunks):,}", "", "parts of the default: question analysis (speaker matching)", med_p95(analyze, 1000), ""])
         key = "bundled" if settings is not large else "large"
         out[key] = {"chunks": len(index.chunks), "vector_index": vector_index_kind(index.vectors), "questions": len(questions),
-                    "load_index_s": load_s, "speaker_directory_s": directory_s, "search_s": times, "embed_query_s": embed, "search_cached_embedding_s": cached}
+                    "load_index_s": load_s, "speaker_directory_s": directory_s, "search_s": times, "embed_query_s": embed, "search_cached_embedding_s": cached, "analyze_s": analyze}
         figures[f"retrieve_{key}_ms"] = [t * 1000 for t in times["default (hybrid, routing, re-ranking; query cache cleared)"]]
         if key == "large":
             out["recall"] = hnsw_recall(index, embedder, bench_questions(ctx), settings)
@@ -504,7 +506,7 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
         return text
 
     causal.prompt = recording_prompt
-    questions = bench_questions(ctx, 12)
+    questions = bench_questions(ctx, 8)
     runs = []
     log(f"answer: {len(questions)} questions x {ctx.repeats} x 2 generators ...")
     for _ in range(ctx.repeats):

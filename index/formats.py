@@ -73,7 +73,8 @@ def _line_numbers(text: str) -> Callable[[int], int]:
 # -- IGF caption text and `Name: text` lines: turns are slices of the source ----------------------------
 
 _NAME_CHARS = r"A-Z\u00C0-\u00DE .'’\u2010\u2011-"
-_IGF_TURN = re.compile(r"^>>[ \t\u00a0]*(?:([A-Z\u00C0-\u00DE][" + _NAME_CHARS + r"]{0,60}?)[ \t]*:)?[ \t\u00a0]*", re.M)
+# A doubled marker (">> >> NAME:", ">>>> NAME:") is one turn marker, as captioners mean it.
+_IGF_TURN = re.compile(r"^>>(?:[ \t\u00a0]*>>)*[ \t\u00a0]*(?:([A-Z\u00C0-\u00DE][" + _NAME_CHARS + r"]{0,60}?)[ \t]*:)?[ \t\u00a0]*", re.M)
 _GENERIC_LINE = re.compile(r"^(?P<name>[^\s:][^:\n]{0,59}?)[ \t]*:[ \t]+(?P<text>\S.*)$")
 
 

@@ -23,6 +23,7 @@ from index.sentences import SentenceTable, embed_sentences
 from index.settings import Settings
 from index.store import (
     CorpusIndex,
+    IndexCorrupt,
     Manifest,
     all_vectors,
     empty_manifest,
@@ -97,7 +98,12 @@ def ingest(
 
 
 def _ingest_locked(files, settings, embedder, rebuild, report, progress) -> IngestReport:
-    current = read_manifest(settings.index_dir)
+    try:
+        current = read_manifest(settings.index_dir)
+    except IndexCorrupt:
+        if not rebuild:
+            raise
+        current = None  # a rebuild is how a damaged index is repaired: it reads nothing from it
     manifest = None if rebuild else current
     if manifest is not None:
         manifest.check_settings(settings, settings.index_dir)

@@ -58,7 +58,9 @@ class Settings:
     # The answer is "not covered" when the closest passage's similarity is below abstain_threshold, when less
     # than abstain_min_coverage of the question's words (IDF-weighted) occur in the searched passages, or when
     # the best sentence scores below abstain_min_evidence. Calibrated by python -m eval.answer_study.
-    abstain_threshold: float = 0.30
+    # abstain_threshold: the similarity is the best of chunk and sentence cosines (rag/retrieve.py); its curve
+    # over the eval set is in docs/eval.md (python -m eval.ablation), which chose 0.50.
+    abstain_threshold: float = 0.50
     abstain_min_coverage: float = 0.0
     abstain_min_evidence: float = -1.0
     # Above this many chunks the vector index is approximate (HNSW): exact search grows with the corpus,

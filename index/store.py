@@ -14,8 +14,10 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -40,6 +42,9 @@ HNSW_EF_CONSTRUCTION = 40  # faiss's default; building 250,000 vectors takes min
 # most nodes loses recall); beyond it, HNSW with the filter as an ID selector.
 EXACT_FILTER_ROWS = 20_000
 REBUILD_HINT = "rebuild it with: igf-rag ingest --rebuild seeds/ (or the paths you indexed)"
+
+
+T = TypeVar("T")
 
 
 class IndexError_(RuntimeError):
@@ -133,44 +138,76 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def current_generation(index_dir: Path) -> Path | None:
-    pointer = index_dir / CURRENT
+def _pointer_text(index_dir: Path) -> str | None:
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        return (index_dir / CURRENT).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    generation = index_dir / name
-    return generation if name and generation.is_dir() else None
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexCorrupt(f"{index_dir / CURRENT} is unreadable ({error}); {REBUILD_HINT}") from None
 
 
-def read_manifest(index_dir: Path) -> Manifest | None:
-    generation = current_generation(index_dir)
-    if generation is None:
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation, or None when there is no index. A CURRENT that names nothing is damage, not
+    absence: read as "no index", the next ingest would replace every session."""
+    pointer, text = index_dir / CURRENT, _pointer_text(index_dir)
+    if text is None:
         return None
+    name = text.strip()
+    if not name:
+        raise IndexCorrupt(f"{pointer} names no index generation; {REBUILD_HINT}")
+    generation = index_dir / name
+    if not name.startswith("gen-") or "/" in name or not generation.is_dir():
+        raise IndexCorrupt(f"{pointer} names {name[:80]}, which is not in {index_dir}; {REBUILD_HINT}")
+    return generation
+
+
+def _read_live(index_dir: Path, read: Callable[[Path | None], T]) -> T:
+    """`read(generation)` of the live generation. A writer may switch generations and remove the old one while
+    it is being read; then the read fails, CURRENT has changed, and the new generation is read instead."""
+    for attempt in range(5):
+        before = _pointer_text(index_dir)
+        try:
+            return read(current_generation(index_dir))
+        except IndexCorrupt:
+            if attempt == 4 or _pointer_text(index_dir) == before:
+                raise
+
+
+def _manifest_of(generation: Path) -> Manifest:
     try:
         return Manifest.from_dict(json.loads((generation / MANIFEST).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as error:
         raise IndexCorrupt(f"index manifest {generation / MANIFEST} is unreadable ({error}); {REBUILD_HINT}") from None
 
 
+def read_manifest(index_dir: Path) -> Manifest | None:
+    return _read_live(index_dir, lambda generation: None if generation is None else _manifest_of(generation))
+
+
 def load_index(settings: Settings, verify: bool = True) -> CorpusIndex:
+    return _read_live(settings.index_dir, lambda generation: _load_generation(settings, generation, verify))
+
+
+def _load_generation(settings: Settings, generation: Path | None, verify: bool) -> CorpusIndex:
     import faiss
 
-    index_dir = settings.index_dir
-    generation = current_generation(index_dir)
     if generation is None:
-        raise IndexMissing(f"no index in {index_dir}; build one with: igf-rag ingest seeds/")
-    manifest = read_manifest(index_dir)
+        raise IndexMissing(f"no index in {settings.index_dir}; build one with: igf-rag ingest seeds/")
+    manifest = _manifest_of(generation)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(f"index at {generation} has format {manifest.format_version}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}")
     manifest.check_settings(settings, generation)
     if verify:
         for name, expected in manifest.files.items():
             path = generation / name
-            if not path.exists():
-                raise IndexCorrupt(f"index file {path} is missing; {REBUILD_HINT}")
-            if _sha256_file(path) != expected:
-                raise IndexCorrupt(f"index file {path} fails its checksum (corrupted or truncated); {REBUILD_HINT}")
+            try:
+                if _sha256_file(path) != expected:
+                    raise IndexCorrupt(f"index file {path} fails its checksum (corrupted or truncated); {REBUILD_HINT}")
+            except FileNotFoundError:
+                raise IndexCorrupt(f"index file {path} is missing; {REBUILD_HINT}") from None
+            except OSError as error:
+                raise IndexCorrupt(f"index file {path} is unreadable ({error.strerror}); {REBUILD_HINT}") from None
     try:
         chunks = [Chunk(**json.loads(line)) for line in (generation / CHUNKS).read_text(encoding="utf-8").splitlines()]
         turns = [Turn(**json.loads(line)) for line in (generation / TURNS).read_text(encoding="utf-8").splitlines()]

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 # Everything runs offline: never let a library reach for a model hub, and keep its progress bars quiet.
 for _name, _value in {
@@ -31,7 +32,8 @@ RetrieverOpt = typer.Option(None, "--retriever", help="hybrid (default), dense, 
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # Messages quote file names and transcript lines: escaped, so "[/]" or "[link=...]" in them is shown, not obeyed.
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -59,7 +61,7 @@ def ingest(
 
     settings = load_settings()
     if not rebuild and index_is_fresh(settings, paths):
-        console.print(f"The index in {settings.index_dir} is up to date with {', '.join(map(str, paths))}.")
+        console.print(escape(f"The index in {settings.index_dir} is up to date with {', '.join(map(str, paths))}."))
         return
     with console.status("Loading the embedding model..."):
         embedder = Embedder(settings.embedding_model)
@@ -74,7 +76,7 @@ def ingest(
             console.print(f"{verb:9} {sid}", highlight=False)
     console.print(f"{report.chunks_embedded} chunks embedded; the index holds {report.chunks_total} chunks.")
     for message in report.errors:
-        errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if report.errors:
         raise typer.Exit(1)
 
@@ -113,15 +115,15 @@ def print_answer(answer) -> None:
     style = "yellow" if answer.abstained else "green"
     console.print(Panel(Text(answer.answer), title="Answer", border_style=style, title_align="left"))
     for note in answer.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     for citation in answer.citations:
         p = citation.passage.chunk
-        console.print(f"[bold][{citation.n}][/] [cyan]{p.speaker_name}[/] — {p.session_title}, {where_in_session(p)}", highlight=False)
-        console.print(f"    “{citation.quote}”", highlight=False, soft_wrap=True)
+        console.print(f"[bold][{citation.n}][/] [cyan]{escape(p.speaker_name)}[/] — {escape(p.session_title)}, {where_in_session(p)}", highlight=False)
+        console.print(f"    “{escape(citation.quote)}”", highlight=False, soft_wrap=True)
     if answer.abstained and answer.retrieved:
         console.print("[dim]Closest passages (not supporting):[/]")
         for passage in answer.retrieved[:3]:
-            console.print(f"  [dim]{passage.chunk.speaker_name}, turn {passage.chunk.turn_no}: {passage.chunk.text[:160]}…[/]", highlight=False)
+            console.print(f"  [dim]{escape(passage.chunk.speaker_name)}, turn {passage.chunk.turn_no}: {escape(passage.chunk.text[:160])}…[/]", highlight=False)
     t = answer.timings_ms
     console.print(f"[dim]retrieve {t.get('retrieve', 0):.0f} ms · generate {t.get('generate', 0):.0f} ms · total {t.get('total', 0):.0f} ms · {answer.generator}[/]")
 
@@ -152,10 +154,10 @@ def speakers() -> None:
     for session_id in dict.fromkeys(s.session_id for s in directory.all()):
         console.print(f"[bold]{session_id}[/]", highlight=False)
         for speaker in sorted((s for s in directory.all() if s.session_id == session_id), key=lambda s: (s.is_audience_member, s.name)):
-            console.print(f"  {speaker.name:30} {speaker.turns:3} turn{'s' if speaker.turns != 1 else ' '}  {speaker.description() or ''}", highlight=False, soft_wrap=True)
+            console.print(escape(f"  {speaker.name:30} {speaker.turns:3} turn{'s' if speaker.turns != 1 else ' '}  {speaker.description() or ''}"), highlight=False, soft_wrap=True)
             also = sorted(speaker.aliases - {fold(speaker.name)}) + sorted(a.upper() for a in speaker.acronyms if len(a) <= 6)
             if also:
-                console.print(f"  {'':30}            [dim]also: {', '.join(also)}[/]", highlight=False, soft_wrap=True)
+                console.print(f"  {'':30}            [dim]also: {escape(', '.join(also))}[/]", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -179,8 +181,8 @@ def sessions(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
         console.print("The index holds no sessions; add some with: igf-rag ingest PATH")
     for s in manifest.sessions:
         about = " · ".join(x for x in (s.date, s.session_type) if x)
-        console.print(f"[bold]{s.session_id}[/]  {s.title}", highlight=False)
-        console.print(f"    {s.turns} turns, {s.chunks} chunks, {s.speakers} speakers{'  · ' + about if about else ''}  · {s.source}", highlight=False)
+        console.print(f"[bold]{s.session_id}[/]  {escape(s.title)}", highlight=False)
+        console.print(escape(f"    {s.turns} turns, {s.chunks} chunks, {s.speakers} speakers{'  · ' + about if about else ''}  · {s.source}"), highlight=False)
 
 
 @app.command()

@@ -149,7 +149,7 @@ class Pipeline:
         retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers, sessions=sessions)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
-        plan = self._plan(question, retrieved[: min(k, self.settings.context_k)])
+        plan = self.plan(question, retrieved[: min(k, self.settings.context_k)])
         refusal = self._refusal(plan)
         if refusal:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
@@ -182,7 +182,8 @@ class Pipeline:
             cached = self._term_weights = (index, weights, SentenceVectors(index, self.embedder))
         return cached[1], cached[2]
 
-    def _plan(self, question: str, passages: list[Passage]):
+    def plan(self, question: str, passages: list[Passage]):
+        """The answer's form, supporting sentences and confidence (rag.answer_forms.AnswerPlan) for `passages`."""
         from rag.answer_forms import plan_answer
 
         query = self.retriever.analyze(question) if hasattr(self.retriever, "analyze") else None
@@ -202,8 +203,6 @@ class Pipeline:
             return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
         if confidence.evidence < settings.abstain_min_evidence:
             return f"no sentence supports an answer (best sentence score {confidence.evidence:.2f})"
-        if not confidence.form_found:
-            return "the question asks for a number and no supporting sentence states one"
         return None
 
     def _finish(self, plan, reply: str, retrieved: list[Passage], generator: str, model) -> Answer:

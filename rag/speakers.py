@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from index.text import fold, sentence_spans, speaker_key, strip_accents
+from index.text import fold, sentence_spans, strip_accents
 from index.types import Turn
 
 AUDIENCE, UNKNOWN, MODERATOR = "AUDIENCE", "UNKNOWN", "MODERATOR"

@@ -17,10 +17,10 @@ from index.store import BM25_DIR, MANIFEST, IndexCorrupt, current_generation, lo
 from rag.query import WHO_SAID
 from rag.retrieve import Retriever
 
-# Measured by `python -m eval.ablation` for the default configuration (docs/eval.md), less a small margin:
-# a change that loses two or three questions' evidence from the top 5 fails here.
-MIN_HIT_AT_5 = 0.95
-MIN_SPEAKER_ACCURACY = 0.93
+# Measured by `python -m eval.ablation` for the default configuration (docs/eval.md: hit@5 0.973, speaker
+# accuracy 0.960 over 149 answerable questions), less a margin of two questions.
+MIN_HIT_AT_5 = 0.955
+MIN_SPEAKER_ACCURACY = 0.945
 
 
 @pytest.fixture(scope="module")

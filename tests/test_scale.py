@@ -138,11 +138,13 @@ def test_sentence_vectors_are_memory_mapped(settings):
     assert isinstance(load_index(settings).sentences.vectors, np.memmap)
 
 
-def test_sentence_max_reads_only_the_given_chunks(pipeline):
+@pytest.mark.parametrize("which", ["a few rows", "every row, reversed"])
+def test_sentence_max_matches_brute_force(pipeline, which):
     retriever = pipeline.retriever
     table = pipeline.index.sentences
     query = pipeline.embedder.encode_query("ransomware attacks on hospitals")
-    rows = np.array([0, 5, 17, 3, len(pipeline.index.chunks) - 1])
+    last = len(pipeline.index.chunks) - 1
+    rows = np.array([0, 5, 17, 3, last]) if which == "a few rows" else np.arange(last, -1, -1)
     expected = [max((float(v @ query) for v in table.vectors[table.chunk_rows == row]), default=-1.0) for row in rows]
     assert np.allclose(retriever._sentence_max(query, rows), expected, atol=1e-5)
 
