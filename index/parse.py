@@ -128,29 +128,35 @@ def _display_name(key: str, spellings: Counter, candidates: list[str]) -> str:
 
 
 # Self-introductions at the start of an audience turn ("My name is Jinson Alufi, based in Abuja Nigeria").
-_PERSON = r"(?:(?:Dr|Mr|Ms|Prof)\.?\s+)?[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,3}"
+_PERSON = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?[A-Z][\w’'-]+(?:[ \u00a0]+[A-Z][\w’'-]+){0,3}"
 _PLACE = r"[A-Z][\w’'-]+(?:,?\s+(?:(?:of|for|in)\s+(?:the\s+)?)?[A-Z][\w’'-]+){0,6}"
 _INTRODUCTIONS = [
-    re.compile(rf"\b(?i:my name is) (?P<name>{_PERSON})(?:,?\s+(?:and\s+)?(?:I'm\s+|I am\s+)?(?:based in|from|under)\s+(?P<place>{_PLACE}))?"),
-    re.compile(rf"\b(?i:this is|I am|I'm) (?P<name>{_PERSON}),?\s+I work for (?:the )?(?P<place>{_PLACE})"),
-    re.compile(rf"(?:^|[,.]\s+)(?P<name>[A-Z][a-z]+\s+[A-Z][a-z]+) from (?P<place>{_PLACE})"),
-    re.compile(rf"\bI'?m from (?:the )?(?P<place>{_PLACE})"),
+    re.compile(rf"\b(?i:my name is)\s+(?P<name>{_PERSON})(?:,?\s+(?:and\s+)?(?:I'm\s+|I am\s+)?(?:based in|from|under|with)\s+(?:the\s+)?(?P<place>{_PLACE}))?"),
+    re.compile(rf"\b(?i:this is|I am|I'm)\s+(?P<name>{_PERSON}),?\s+(?:and\s+)?I work (?:for|at|with) (?:the )?(?P<place>{_PLACE})"),
+    re.compile(rf"(?:^|[,.]\s+)(?P<name>[A-Z][a-z]+[ \u00a0]+[A-Z][a-z]+) from (?:the )?(?P<place>{_PLACE})"),
+    re.compile(rf"\b(?i:I'm|I am) from (?:the )?(?P<place>{_PLACE})"),
 ]
 
 
-def introduced_as(turn_text: str) -> str | None:
-    """'Jinson Alufi, Abuja, Nigeria' from an audience member's own introduction, if they give one."""
+def self_introduction(turn_text: str) -> tuple[str | None, str | None] | None:
+    """(name, place) an audience member gives for themselves at the start of their turn, if any."""
     opening = turn_text[:400]
     for pattern in _INTRODUCTIONS:
         match = pattern.search(opening)
         if match:
-            name = match.groupdict().get("name")
-            place = match.groupdict().get("place")
-            parts = [" ".join(p.split()) for p in (name, place) if p]
-            if parts:
-                parts[-1] = _split_country(parts[-1]) if place else parts[-1]
-                return ", ".join(parts)
+            name, place = (match.groupdict().get(group) for group in ("name", "place"))
+            return (" ".join(name.split()) if name else None, " ".join(place.split()) if place else None)
     return None
+
+
+def introduced_as(turn_text: str) -> str | None:
+    """'Jinson Alufi, Abuja, Nigeria' from an audience member's own introduction, if they give one."""
+    found = self_introduction(turn_text)
+    if not found:
+        return None
+    name, place = found
+    parts = [p for p in (name, place and _split_country(place)) if p]
+    return ", ".join(parts) or None
 
 
 def _split_country(place: str) -> str:

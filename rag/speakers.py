@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from index.parse import self_introduction
 from index.text import fold, sentence_spans, strip_accents
 from index.types import Turn
 
@@ -410,24 +411,10 @@ def acronyms_of(organisation: str) -> set[str]:
 
 
 # -- audience members ----------------------------------------------------------------------------------
-_PERSON = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?[A-Z][\w’'-]+(?:[ \u00a0]+[A-Z][\w’'-]+){0,3}"
-_PLACE = r"[A-Z][\w’'-]+(?:,?\s+(?:(?:of|for|in)\s+(?:the\s+)?)?[A-Z][\w’'-]+){0,6}"
-_SELF_INTRODUCTIONS = [
-    re.compile(rf"\b(?i:my name is)\s+(?P<name>{_PERSON})(?:,?\s+(?:and\s+)?(?:I'm\s+|I am\s+)?(?:based in|from|under|with)\s+(?:the\s+)?(?P<place>{_PLACE}))?"),
-    re.compile(rf"\b(?i:this is|I am|I'm)\s+(?P<name>{_PERSON}),?\s+(?:and\s+)?I work (?:for|at|with) (?:the )?(?P<place>{_PLACE})"),
-    re.compile(rf"(?:^|[,.]\s+)(?P<name>[A-Z][a-z]+[ \u00a0]+[A-Z][a-z]+) from (?:the )?(?P<place>{_PLACE})"),
-    re.compile(rf"\b(?i:I'm|I am) from (?:the )?(?P<place>{_PLACE})"),
-]
-
-
 def _audience_member(turn: Turn) -> Speaker | None:
-    opening = turn.text[:400]
-    for pattern in _SELF_INTRODUCTIONS:
-        found = pattern.search(opening)
-        if not found:
-            continue
-        name = " ".join(found.groupdict().get("name", "").split()) if found.groupdict().get("name") else None
-        place = " ".join(found.group("place").split()) if found.groupdict().get("place") else None
+    found = self_introduction(turn.text)
+    if found:
+        name, place = found
         if name and _looks_like_place(name):
             name, place = None, place or name
         country = _country_in(place or "")
