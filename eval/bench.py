@@ -440,6 +440,12 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
         figures[f"retrieve_{key}_ms"] = [t * 1000 for t in times["default (hybrid, routing, re-ranking; query cache cleared)"]]
         if key == "large":
             out["recall"] = hnsw_recall(index, embedder, bench_questions(ctx), settings)
+    log("retrieval: query embedding with OpenMP waiters spinning and sleeping ...")
+    out["omp_wait_policy"] = policies = wait_policy_probe(bench_questions(ctx, 40))
+    if all(policies.values()):
+        for policy, values in policies.items():
+            table.append(["bundled session", "", "", f"query embedding alone, new process, OMP_WAIT_POLICY={policy}", med_p95(values, 1000),
+                          f"{median(policies['ACTIVE']) / median(values):.2f} vs ACTIVE"])
     result.tables.append((["corpus", "chunks", "vector index", "retriever", "ms median / p95", "speed-up vs baseline"], table))
     result.tables.append((["HNSW efSearch", "recall@10 vs exact", f"recall@{out['recall']['pool']} vs exact", "search ms median / p95"],
                           [[str(r["ef_search"]) + (" (setting)" if r["ef_search"] == large.hnsw_ef_search else ""), f"{r['recall_at_10']:.3f}",
@@ -462,6 +468,34 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
         f"{ctx.repeats} repeats." if ctx.repeats > 1 else "One repeat (--quick): a smoke test, not a measurement.",
     ]
     return result
+
+
+WAIT_POLICY_SCRIPT = r"""
+import json, sys, time
+from index.embed import Embedder
+embedder = Embedder()
+questions = sys.argv[1:]
+embedder.encode(questions[:2])
+times = []
+for question in questions:
+    started = time.perf_counter()
+    embedder.encode([question])
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def wait_policy_probe(questions: list[str]) -> dict[str, list[float]]:
+    """Query embedding in a new process with OpenMP's spinning waiters (ACTIVE, the library default) and with the
+    sleeping ones index.settings asks for (PASSIVE): the environment variable only acts before torch loads."""
+    import subprocess
+
+    times = {}
+    for policy in ("ACTIVE", "PASSIVE"):
+        env = {**os.environ, "OMP_WAIT_POLICY": policy, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        done = subprocess.run([sys.executable, "-c", WAIT_POLICY_SCRIPT, *questions], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=900)
+        times[policy] = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else []
+    return times
 
 
 def hnsw_recall(index, embedder, questions: list[str], settings: Settings) -> dict:

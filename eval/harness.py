@@ -9,6 +9,7 @@ Writes to the output directory:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -74,7 +75,10 @@ def run_eval(
     chosen = list(questions[:limit] if limit else questions)
     pipeline.warm_up(generator)  # model loading stays out of the first question's timings
     results = []
+    # Each question is timed as a new question would be: its embedding must not come from an earlier run's cache.
+    forget_queries = getattr(pipeline.embedder.encode_query, "cache_clear", lambda: None)
     for done, question in enumerate(chosen, start=1):
+        forget_queries()
         answer = pipeline.ask(question["question"], k=k, generator=generator)
         results.append({"id": question["id"], **answer.to_dict()})
         if progress:
@@ -117,6 +121,8 @@ def evaluate(
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,
         "wall_seconds": round(time.time() - started, 1),
+        # Every setting, so a run can be reproduced (fusion, re-ranking, abstention threshold...).
+        "settings": {f.name: str(v) if isinstance(v, Path) else v for f in dataclasses.fields(settings) for v in [getattr(settings, f.name)]},
         **_rounded(computed),
     }
     out.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,10 @@ class Settings:
     max_k: int = 50
     host: str = "127.0.0.1"
     port: int = 7860
+    # A server bound beyond this machine (shared) takes at most rate_limit_burst questions or uploads in a row
+    # from one client address, refilled at rate_limit_per_minute; 0 turns the limit off (docs/security.md).
+    rate_limit_per_minute: int = 10
+    rate_limit_burst: int = 5
 
     @property
     def index_dir(self) -> Path:
@@ -109,6 +113,8 @@ class Settings:
             raise ValueError(f"speaker_routing must be one of {', '.join(SPEAKER_ROUTINGS)}, not {self.speaker_routing!r}")
         if not 0.0 <= self.fusion_dense_weight <= 1.0:
             raise ValueError(f"fusion_dense_weight must be between 0 and 1, not {self.fusion_dense_weight}")
+        if self.rate_limit_per_minute < 0 or self.rate_limit_burst < 1:
+            raise ValueError(f"rate_limit_per_minute must be 0 (off) or more and rate_limit_burst at least 1, not {self.rate_limit_per_minute} and {self.rate_limit_burst}")
         if not 1 <= self.retrieve_k <= self.max_k:
             raise ValueError(f"k must be between 1 and {self.max_k}, not {self.retrieve_k}")
         if not 16 <= self.chunk_tokens <= 254:

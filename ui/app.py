@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import math
 import os
 import re
 import shutil
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -235,12 +239,61 @@ def ask_options(speaker: str | None, session: str | None, k, generator: str | No
     }
 
 
-def build_app(pipeline: Pipeline) -> gr.Blocks:
+# -- limits ------------------------------------------------------------------------------------------
+class RateLimiter:
+    """Requests per client address on a shared server: a bucket of `burst` requests that refills at
+    `per_minute`, so a colleague can ask a few questions in a row but nobody can keep the one model busy."""
+
+    FORGET_AFTER = 10_000  # clients remembered before those with a full bucket are forgotten
+
+    def __init__(self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        if per_minute <= 0 or burst < 1:
+            raise ValueError(f"a rate limit needs per_minute > 0 and burst >= 1, not {per_minute} and {burst}")
+        self.per_minute, self.burst, self.clock = per_minute, burst, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (requests left, when counted)
+        self._lock = threading.Lock()
+
+    def _left(self, client: str, now: float) -> float:
+        left, at = self._buckets.get(client, (self.burst, now))
+        return min(self.burst, left + (now - at) * self.per_minute / 60)
+
+    def take(self, client: str) -> float:
+        """0.0 when `client` may make a request now (and it is counted); else the seconds until it may."""
+        with self._lock:
+            now = self.clock()
+            left = self._left(client, now)
+            if left < 1:
+                self._buckets[client] = (left, now)
+                return (1 - left) * 60 / self.per_minute
+            self._buckets[client] = (left - 1, now)
+            if len(self._buckets) > self.FORGET_AFTER:
+                self._buckets = {c: b for c, b in self._buckets.items() if self._left(c, now) < self.burst}
+            return 0.0
+
+    def refusal(self, request: gr.Request | None) -> str | None:
+        """Why this request must wait, or None when it may go ahead."""
+        client = request.client.host if request is not None and request.client is not None else "unknown"
+        wait = self.take(client)
+        if not wait:
+            return None
+        return (
+            f"too many requests from {client}: this shared server allows {self.burst} in a row and {self.per_minute:g} a minute; "
+            f"try again in {math.ceil(wait)} s"
+        )
+
+
+def build_app(pipeline: Pipeline, limiter: RateLimiter | None = None) -> gr.Blocks:
+    """The chat app; `limiter` (a shared server's) counts every question and upload per client address."""
     settings = pipeline.settings
     generators = available_generators(settings)
     default_generator = settings.generator if settings.generator in generators else generators[0]
 
-    with gr.Blocks(title="igf-rag · Ask the transcript", analytics_enabled=False) as demo:
+    def refusal(request: gr.Request | None) -> str | None:
+        return limiter.refusal(request) if limiter is not None else None
+
+    # Uploads land in Gradio's temporary folder before they are copied to uploads/: cleared hourly, so a server
+    # left running for days does not fill the disk with them.
+    with gr.Blocks(title="igf-rag · Ask the transcript", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         header = gr.HTML(header_html(pipeline))
         pending = gr.State("")  # the question being answered
         sources_by_message = gr.State({})  # chat message index -> its sources panel
@@ -294,12 +347,17 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
             # Input waits while this answer streams, so two answers never interleave in one chat.
             return gr.Textbox(value="", interactive=False), history + [{"role": "user", "content": esc(text)}], text, gr.Button(interactive=False)
 
-        def respond(text: str, history: list, speaker_name, session_id, k_value, generator_name, by_message: dict):
+        def respond(text: str, history: list, speaker_name, session_id, k_value, generator_name, by_message: dict, request: gr.Request):
             if not text:
                 return
             history = history + [{"role": "assistant", "content": "…"}]
             position = len(history) - 1
             key = str(position)
+            refused = refusal(request)
+            if refused:
+                history[-1] = {"role": "assistant", "content": f'<span class="igf-error">{esc(refused)}</span>'}
+                yield history, gr.skip(), gr.skip()
+                return
             try:
                 options = ask_options(speaker_name, session_id, k_value, generator_name)
                 for partial, answer in pipeline.ask_stream(text, **options):
@@ -318,9 +376,12 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
             panel = by_message.get(index) if index is not None else None
             return panel if panel else gr.skip()
 
-        def add_transcript(path: str | None):
+        def add_transcript(path: str | None, request: gr.Request):
             if not path:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            refused = refusal(request)
+            if refused:
+                return f"**Not added:** {esc(refused)}", gr.skip(), gr.skip(), gr.skip()
             try:
                 message = ingest_upload(pipeline, Path(path))
             except UploadError as error:
@@ -344,8 +405,16 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
             add_transcript, [upload], [upload_status, header, speaker, session], concurrency_id="pipeline", api_visibility="private"
         )
 
-        def ask(question: str, speaker: str | None = None, k: int | None = None, session: str | None = None) -> dict:
+        def ask(question: str, speaker: str | None = None, k: int | None = None, session: str | None = None, request: gr.Request = None) -> dict:
             """Answer a question from the indexed transcripts; returns the `igf-rag ask --json` object."""
+            # API callers send any JSON: the types are checked here, the values by the pipeline.
+            if not isinstance(question, str) or not all(isinstance(v, (str, type(None))) for v in (speaker, session)):
+                raise gr.Error("question, speaker and session must be text")
+            if k is not None and (isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k)):
+                raise gr.Error(f"k must be a whole number between 1 and {settings.max_k}, not {k!r}"[:200])
+            refused = refusal(request)
+            if refused:
+                raise gr.Error(refused)
             try:
                 return pipeline.ask(question, speaker=speaker or None, k=None if k is None else int(k), session=session or None).to_dict()
             except (QuestionError, IndexError_, RuntimeError) as error:
@@ -361,9 +430,11 @@ class UploadError(ValueError):
 
 
 def safe_file_name(name: str) -> str:
-    stem, suffix = os.path.splitext(os.path.basename(name))
+    """A name that stays inside the uploads folder: no directories, no leading dot, ASCII letters, digits, . _ -."""
+    stem, suffix = os.path.splitext(os.path.basename(name.replace("\\", "/")))
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80] or "transcript"
-    return stem + suffix.lower()
+    suffix = re.sub(r"[^a-z0-9]+", "", suffix.lower())[:10]
+    return stem + ("." + suffix if suffix else "")
 
 
 def ingest_upload(pipeline: Pipeline, path: Path) -> str:
@@ -422,6 +493,13 @@ def ensure_index(settings: Settings, embedder_factory) -> None:
         raise RuntimeError("; ".join(report.errors))
 
 
+def shared_server_limiter(settings: Settings) -> RateLimiter | None:
+    """A rate limit per client when the server is shared (bound beyond loopback); none for one's own machine."""
+    if is_loopback(settings.host) or settings.rate_limit_per_minute == 0:
+        return None
+    return RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+
+
 def serve(settings: Settings, auth: str | None = None) -> None:
     from rich.console import Console
 
@@ -448,7 +526,7 @@ def serve(settings: Settings, auth: str | None = None) -> None:
         console.print("Loading the models…", highlight=False)
         pipeline.warm_up()
         pipeline.generator("extractive")  # the pipeline falls back to it when a generated answer is unsupported
-        demo = build_app(pipeline)
+        demo = build_app(pipeline, shared_server_limiter(settings))
     except (IndexError_, RuntimeError) as error:
         fail(str(error))
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
