@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# An index built by an older version or with other settings is rebuilt from seeds/ (the data directory is the project's own).
 index: install
-	$(BIN)/igf-rag ingest seeds/
+	$(BIN)/igf-rag ingest seeds/ || $(BIN)/igf-rag ingest --rebuild seeds/
 
 run: index
 	$(BIN)/igf-rag serve

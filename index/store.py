@@ -26,7 +26,8 @@ from index.sentences import SentenceTable
 from index.settings import Settings
 from index.types import Chunk, Session, Turn
 
-FORMAT_VERSION = 1
+# 2: BM25 model and sentence vectors stored beside the FAISS index.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
@@ -96,6 +97,8 @@ class Manifest:
         return cls(**data)
 
     def check_settings(self, settings: Settings, where: Path) -> None:
+        if self.format_version != FORMAT_VERSION:
+            raise IndexMismatch(f"index at {where} has format {self.format_version}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}")
         expected = {
             "embedding_model": settings.embedding_model,
             "chunk_tokens": settings.chunk_tokens,
@@ -195,8 +198,6 @@ def _load_generation(settings: Settings, generation: Path | None, verify: bool) 
     if generation is None:
         raise IndexMissing(f"no index in {settings.index_dir}; build one with: igf-rag ingest seeds/")
     manifest = _manifest_of(generation)
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatch(f"index at {generation} has format {manifest.format_version}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}")
     manifest.check_settings(settings, generation)
     if verify:
         for name, expected in manifest.files.items():
