@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -118,9 +117,3 @@ def ask_at_once(url: str, questions: list[str], timeout_s: float = 600, auth: tu
             client.close()
     return [r if r is not None else Reply(q, None, "no reply within the time limit", wall) for q, r in zip(questions, replies)], wall
 
-
-def percentile(values: list[float], share: float) -> float:
-    """The `share` quantile (0.5 = median) with linear interpolation."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]

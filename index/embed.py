@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ class Embedder:
         self.model = SentenceTransformer(resolve_model_path(model_name), device=device, trust_remote_code=False)
         self.tokenizer = self.model.tokenizer
         self.dimension = int(self.model.get_embedding_dimension())
-        self.encode_query = lru_cache(maxsize=1024)(self._encode_query)
+        self.encode_query = QueryCache(self.encode, maxsize=1024)
 
     @property
     def max_tokens(self) -> int:
@@ -51,10 +52,39 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def _encode_query(self, text: str) -> np.ndarray:
-        vector = self.encode([text])[0]
-        vector.setflags(write=False)
-        return vector
+
+
+class QueryCache:
+    """Query vectors by text, least recently used dropped first. `many` embeds the missing ones of several
+    texts in one model call: a batch of two short texts costs about what one does."""
+
+    def __init__(self, encode, maxsize: int):
+        self.encode, self.maxsize = encode, maxsize
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, text: str) -> np.ndarray:
+        return self.many([text])[0]
+
+    def many(self, texts: list[str]) -> list[np.ndarray]:
+        with self.lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        fresh = dict(zip(missing, self.encode(missing))) if missing else {}
+        with self.lock:
+            for text, vector in fresh.items():
+                vector.setflags(write=False)
+                self.vectors[text] = vector
+            found = [self.vectors[t] if t in self.vectors else fresh[t] for t in texts]
+            for text in texts:
+                if text in self.vectors:
+                    self.vectors.move_to_end(text)
+            while len(self.vectors) > self.maxsize:
+                self.vectors.popitem(last=False)
+        return found
+
+    def cache_clear(self) -> None:
+        with self.lock:
+            self.vectors.clear()
 
 
 def embedder_path_exists(name: str) -> bool:

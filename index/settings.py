@@ -55,18 +55,22 @@ class Settings:
     causal_model: str = "smollm2"
     seq2seq_model: str = "google/flan-t5-base"
     max_new_tokens: int = 48
-    # The answer is "not covered" when the closest passage's similarity is below abstain_threshold, when less
-    # than abstain_min_coverage of the question's words (IDF-weighted) occur in the searched passages, or when
-    # the best sentence scores below abstain_min_evidence. Calibrated by python -m eval.answer_study.
-    # abstain_threshold: the similarity is the best of chunk and sentence cosines (rag/retrieve.py); its curve
-    # over the eval set is in docs/eval.md (python -m eval.ablation), which chose 0.50.
-    abstain_threshold: float = 0.50
-    abstain_min_coverage: float = 0.0
+    # The answer is "not covered" when the closest passage's similarity is below abstain_threshold (the best of
+    # chunk and sentence cosines, rag/retrieve.py), when less than abstain_min_coverage of the question's words
+    # (IDF-weighted) occur in the searched passages, when the best sentence scores below abstain_min_evidence, or
+    # (abstain_on_answer_type) when the best sentences lack the kind of thing the question asks for (an amount for
+    # "budget", a year for "what year", a number about X for "how many X"; rag.answer_forms.answer_type_found).
+    # Calibrated together by python -m eval.answer_study (curve in docs/eval.md, section answer-abstention): at most
+    # 5% of answerable questions refused, fewest wrong answers shown. Similarity alone (python -m eval.ablation)
+    # needs 0.50 and refuses 8% of answerable questions for fewer unanswerable ones refused.
+    abstain_threshold: float = 0.28
+    abstain_min_coverage: float = 0.175
     abstain_min_evidence: float = -1.0
+    abstain_on_answer_type: bool = True
     # Above this many chunks the vector index is approximate (HNSW): exact search grows with the corpus,
     # HNSW stays near-constant. hnsw_ef_search trades speed for recall (eval.bench measures recall@10).
     hnsw_threshold: int = 50_000
-    hnsw_ef_search: int = 256
+    hnsw_ef_search: int = 1024
     max_question_chars: int = 500
     max_k: int = 50
     host: str = "127.0.0.1"

@@ -134,14 +134,21 @@ class Evidence:
         return self.passage.chunk.session_id, self.passage.chunk.start_char + self.start
 
 
-# Sentence score = cosine(question, "speaker: sentence") + IDF-weighted share of the question's words found in it
-# + a small prior for the passage's retrieval rank + what the form needs. Weights measured on eval/questions.jsonl
-# (python -m eval.answer_study); the cosine carries paraphrase, the word share carries rare names and terms.
+# Sentence score = cosine(question, "speaker: sentence") + a share of the cosine of the sentence joined with the
+# next one (an answer often spans two) + IDF-weighted share of the question's words found in the sentence + what
+# the sentence adds beyond the question's words + a small prior for the passage's retrieval rank + what the form
+# needs. Weights measured on eval/questions.jsonl (python -m eval.answer_study --tune); the cosine carries
+# paraphrase, the word share rare names and terms.
+WINDOW_WEIGHT = 0.3
 LEXICAL_WEIGHT = 0.5
+NOVELTY_WEIGHT = 0.2  # share of the sentence's content words that are not the question's: it says something new
+LENGTH_WEIGHT = 0.1  # up to LENGTH_WORDS content words: a fuller sentence is more likely to hold the answer
+LENGTH_WORDS = 20
 RANK_WEIGHT = 0.1
 FOCUS_BONUS = 0.1  # the sentence is by a speaker the question is about
-FORM_BONUS = 0.15  # the sentence has what the form asks for (a number, several items)
-FORM_PENALTY = 0.2  # a number question and a sentence without a number
+NUMBER_BONUS = 0.3  # a number question and a sentence stating a number the question does not
+NUMBER_PENALTY = 0.4  # a number question and a sentence without one
+LIST_BONUS = 0.1  # a list question and a sentence that enumerates
 QUESTION_PENALTY = 0.15  # a sentence that asks a question rarely answers one
 MIN_CONTENT_WORDS = 3  # "Thank you very much." answers nothing
 
@@ -180,6 +187,16 @@ def _sentence_text(passage: Passage, a: int, b: int) -> str:
     return f"{passage.chunk.speaker_name}: {passage.chunk.text[a:b]}"
 
 
+def _window_cosines(candidates: list[tuple[Passage, int, int]], vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Cosine of the question to each sentence joined with the next sentence of the same passage."""
+    joined = vectors.copy()
+    for i in range(len(candidates) - 1):
+        if candidates[i + 1][0] is candidates[i][0]:
+            joined[i] = vectors[i] + vectors[i + 1]
+    norms = np.linalg.norm(joined, axis=1)
+    return (joined @ query) / np.where(norms > 0, norms, 1.0)
+
+
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int]]:
     seen, result = set(), []
     for passage in passages:
@@ -216,17 +233,26 @@ def select_evidence(
     else:
         sentence_vectors = embedder.encode([_sentence_text(*c) for c in candidates])
     dense = sentence_vectors @ query
+    window = _window_cosines(candidates, sentence_vectors, query)
     question_words = content_words(question)
     question_stems = {stem(w) for w in question_words}
     question_weight = sum(weights.weight(w) for w in question_words) or 1.0
     question_numbers = numbers_in(question)
     scored = []
-    for (passage, a, b), cosine in zip(candidates, dense):
+    for (passage, a, b), cosine, joined in zip(candidates, dense, window):
         sentence = passage.chunk.text[a:b]
         sentence_words = content_words(sentence)
         sentence_stems = {stem(w) for w in sentence_words}
         lexical = sum(weights.weight(w) for w in question_words if stem(w) in sentence_stems) / question_weight
-        score = float(cosine) + LEXICAL_WEIGHT * lexical + RANK_WEIGHT / (1 + passage.rank)
+        novelty = len(sentence_stems - question_stems) / max(1, len(sentence_stems))
+        score = (
+            float(cosine)
+            + WINDOW_WEIGHT * float(joined)
+            + LEXICAL_WEIGHT * lexical
+            + NOVELTY_WEIGHT * novelty
+            + LENGTH_WEIGHT * min(1.0, len(sentence_words) / LENGTH_WORDS)
+            + RANK_WEIGHT / (1 + passage.rank)
+        )
         if len(sentence_words) < MIN_CONTENT_WORDS:
             score -= 1.0
         if sentence.rstrip().endswith("?"):
@@ -234,9 +260,9 @@ def select_evidence(
         if focus and passage.chunk.speaker in focus:
             score += FOCUS_BONUS
         if form == NUMBER:
-            score += FORM_BONUS if numbers_in(sentence) - question_numbers else -FORM_PENALTY
+            score += NUMBER_BONUS if numbers_in(sentence) - question_numbers else -NUMBER_PENALTY
         elif form == LIST and (sentence.count(",") >= 2 or (sentence.count(",") >= 1 and " and " in sentence)):
-            score += FORM_BONUS / 2
+            score += LIST_BONUS
         scored.append(Evidence(passage, a, b, score))
     scored.sort(key=lambda e: -e.score)
     return scored[:limit]
@@ -390,7 +416,7 @@ def ground_in(claim: str, evidence: list[Evidence]) -> tuple[Grounding, list[Evi
 
 def compose(
     form: str,
-    reply: str,
+    reply: str | None,
     evidence: list[Evidence],
     directory=None,
     named: set[str] | None = None,
@@ -399,18 +425,19 @@ def compose(
 ) -> Draft:
     """The answer a person reads, in the shape of `form`, from the model's `reply` when it passes the grounding
     check, from a stricter second reply (`retry`) when the first fails, else from the best sentence verbatim.
+    `reply` is None when no model was asked (the answer is then the best sentence, or a "who" attribution).
 
     `named`: speaker keys the question names (a "who" answer is someone else); `who_said`: the question asks who
     said something (the answer is a speaker, not a person mentioned)."""
     if not evidence:
         return Draft("", [], QUOTE, ["no sentence of the passages supports an answer"])
     if form == WHO:
-        found = choose_person(reply, evidence, directory, named or set(), who_said)
+        found = choose_person(reply or "", evidence, directory, named or set(), who_said)
         if found is not None:
             person, item, source = found
             return Draft(person.label(full_role=True), [item], source, [])
     notes: list[str] = []
-    if form not in (WHO, VIEW) and reply:
+    if reply is not None and form not in (WHO, VIEW):
         attempts = [(reply, GENERATED)]
         for attempt in range(2):
             text, source = attempts[attempt]
@@ -427,7 +454,7 @@ def compose(
 
 
 def _reason(draft: Draft) -> str:
-    return draft.grounding.reason if draft.grounding is not None else "empty"
+    return draft.grounding.reason if draft.grounding is not None else "the reply was empty"
 
 
 def _generated(form: str, core: str, evidence: list[Evidence], directory, source: str) -> Draft:
@@ -502,15 +529,14 @@ def choose_person(reply: str, evidence: list[Evidence], directory, named: set[st
 
 
 # -- planning --------------------------------------------------------------------------------------------
-# One line per form, added to the model's system prompt.
+# The forms whose answer the model is asked for, with the line added to its system prompt. "who" and "role"
+# answers come from the speaker directory and "view" answers are the speaker's own sentences: measured, the
+# model's replies for them were wrong more often than the rules (python -m eval.answer_study --prompts).
 FORM_INSTRUCTIONS = {
-    WHO: "Reply with the name of the person only.",
     NUMBER: "Reply with the number and what it counts.",
     LIST: "Reply with the items only, separated by commas.",
     FACT: "Reply with a few words only.",
 }
-# Forms answered in the speaker's own words or from the speaker directory: the model is not asked.
-VERBATIM_FORMS = (VIEW, ROLE)
 
 
 @dataclass(frozen=True)
@@ -520,7 +546,7 @@ class Confidence:
     similarity: float  # best cosine of the question to a retrieved passage (or its best sentence)
     evidence: float  # score of the best sentence (select_evidence)
     coverage: float  # IDF-weighted share of the question's words found in the searched passages
-    form_found: bool  # the best sentences hold what the form asks for (a number for a number question)
+    form_found: bool  # the best sentences hold the kind of thing the question asks for (answer_type_found)
 
 
 @dataclass
@@ -543,7 +569,7 @@ class AnswerPlan:
 
     @property
     def asks_model(self) -> bool:
-        return bool(self.evidence) and self.profile is None and self.form not in VERBATIM_FORMS
+        return bool(self.evidence) and self.profile is None and self.form in FORM_INSTRUCTIONS
 
 
 def plan_answer(
@@ -568,14 +594,47 @@ def plan_answer(
     profile = profile_answer(targets, passages, directory) if form == ROLE else None
     if profile is not None:
         evidence = profile.evidence + [e for e in evidence if e.where not in {p.where for p in profile.evidence}]
-    question_numbers = numbers_in(question)
     confidence = Confidence(
         similarity=max((p.similarity for p in passages), default=0.0),
         evidence=evidence[0].score if evidence else float("-inf"),
         coverage=question_coverage(question, passages, weights),
-        form_found=form != NUMBER or any(numbers_in(e.text) - question_numbers for e in evidence[:2]),
+        form_found=answer_type_found(question, form, evidence),
     )
     return AnswerPlan(question, form, evidence, confidence, named, who_said, profile)
+
+
+_ASKS_MONEY = re.compile(r"\b(?:budget|revenue|funding|funds?|cost|costs|price|spend|spent|invest(?:ed|ment)?|turnover|salary)\b", re.I)
+_MONEY = re.compile(r"[$€£]|\b(?:dollars?|euros?|pounds|usd|eur|yen|francs?|million|billion)\b", re.I)
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\bwhen\s+(?:was|were|did)\b.*\b(?:founded|established|created|launched|born)\b", re.I)
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MONTH = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
+_COUNTED_NOUN = re.compile(r"\bhow\s+many\s+([\w'-]+)(?:\s+([\w'-]+))?|\b(?:share|percentage|proportion|fraction)\s+of\s+(?:all\s+)?([\w'-]+)", re.I)
+_ROLE_ASKED = re.compile(r"^\s*who\s+(?:is|was|are|were)\s+the\s+([\w-]+)", re.I)
+
+
+def answer_type_found(question: str, form: str, evidence: list[Evidence]) -> bool:
+    """Do the best sentences hold the kind of thing the question asks for? An amount of money for "budget" or
+    "revenue", a year for "what year", a date for "what date", for "how many X" a number in a sentence about X,
+    for "who is the CEO" the word "CEO". A question whose answer type appears nowhere is probably not covered."""
+    texts = [e.text for e in evidence]
+    if not texts:
+        return False
+    question_numbers = numbers_in(question)
+    if _ASKS_MONEY.search(question) and form in (NUMBER, FACT):
+        return any(_MONEY.search(t) for t in texts)
+    if _ASKS_YEAR.search(question):
+        return any(set(_YEAR.findall(t)) - question_numbers for t in texts)
+    if _ASKS_DATE.search(question):
+        return any(_MONTH.search(t) or set(_YEAR.findall(t)) - question_numbers for t in texts)
+    if form == NUMBER:
+        counted = _COUNTED_NOUN.search(question)
+        nouns = {stem(w) for w in words(" ".join(g for g in counted.groups() if g))} - {stem(w) for w in STOPWORDS} if counted else set()
+        return any(numbers_in(t) - question_numbers and (not nouns or nouns & {stem(w) for w in words(t)}) for t in texts)
+    role = _ROLE_ASKED.search(question)
+    if form == WHO and role and role.group(1).lower() not in STOPWORDS:
+        return any(stem(role.group(1).lower()) in {stem(w) for w in words(t)} for t in texts)
+    return True
 
 
 def question_coverage(question: str, passages: list[Passage], weights: TermWeights) -> float:

@@ -96,8 +96,8 @@ def names_in(text: str) -> list[str]:
         at_start = match.start() in starts or text[: match.start()].rstrip().endswith((":", "\u201c", '"'))
         if at_start and len(parts) == 1:
             continue
-        if fold(parts[0]) in _NOT_NAMES:
-            parts = parts[1:]
+        if fold(parts[0]) in _NOT_NAMES or (at_start and fold(parts[0]) in STOPWORDS):
+            parts = parts[1:]  # "Then Olga Cavalli": the opener is a function word
         if parts and not all(fold(p) in _NOT_NAMES for p in parts):
             names.append(" ".join(parts))
     return names
@@ -131,10 +131,13 @@ def check_grounding(claim: str, evidence: str, min_coverage: float = MIN_COVERAG
         name_words = [w for w in words(name) if w not in STOPWORDS]
         if name_words and not all(w in evidence_words or _stem(w) in evidence_stems for w in name_words):
             missing.append(name)
-    claim_words = content_words(claim)
+    # Numbers were checked above, by value: "six" in the claim and "6" in the evidence are the same word here.
+    claim_words = {w for w in content_words(claim) if w not in NUMBER_WORDS and not _DIGITS.match(w)}
     found = [w for w in claim_words if w in evidence_words or _stem(w) in evidence_stems]
     coverage = len(found) / len(claim_words) if claim_words else 0.0
-    supported = bool(claim_words) and not missing and coverage >= min_coverage
+    if not claim_words and numbers_in(claim):
+        coverage = 1.0  # a bare number ("20%"): checked above
+    supported = (bool(claim_words) or bool(numbers_in(claim))) and not missing and coverage >= min_coverage
     return Grounding(supported, coverage, tuple(missing))
 
 

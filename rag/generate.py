@@ -36,7 +36,8 @@ class Generator(Protocol):
 
 
 def context_block(passages: list[Passage]) -> str:
-    return "\n".join(f"[{i}] {p.chunk.speaker_name}: {p.chunk.text}" for i, p in enumerate(passages, start=1))
+    """One line per excerpt: a transcript's own line breaks could otherwise fake another "[n] NAME:" excerpt."""
+    return "\n".join(f"[{i}] {' '.join(p.chunk.speaker_name.split())}: {' '.join(p.chunk.text.split())}" for i, p in enumerate(passages, start=1))
 
 
 class ExtractiveGenerator:

@@ -157,12 +157,13 @@ class Pipeline:
             yield answer.answer, answer
             return
 
-        reply = ""
+        reply = None  # no model is asked for "who", "role" and "view" answers, nor by the extractive generator
         if plan.asks_model and generator_name != "extractive":
+            reply = ""
             for piece in model.stream(question, plan.context, plan.instruction):
                 reply += piece
                 yield reply, None
-        answer = self._finish(plan, reply.strip(), retrieved, generator_name, model)
+        answer = self._finish(plan, reply, retrieved, generator_name, model)
         answer.timings_ms = {
             **timings,
             "generate": (time.perf_counter() - retrieved_at) * 1000,
@@ -203,22 +204,23 @@ class Pipeline:
             return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
         if confidence.evidence < settings.abstain_min_evidence:
             return f"no sentence supports an answer (best sentence score {confidence.evidence:.2f})"
+        if settings.abstain_on_answer_type and not confidence.form_found:
+            return "no supporting sentence holds the kind of answer the question asks for"
         return None
 
-    def _finish(self, plan, reply: str, retrieved: list[Passage], generator: str, model) -> Answer:
+    def _finish(self, plan, reply: str | None, retrieved: list[Passage], generator: str, model) -> Answer:
         """Shape the answer by the question's form, check it against its sentences, cite them."""
-        from rag.answer_forms import compose
+        from rag.answer_forms import compose, tight_context
         from rag.generate import STRICT_INSTRUCTION
 
         def retry() -> str:
             # Fewer words to copy from and a stricter instruction: the best sentence alone.
-            return "".join(model.stream(plan.question, plan.context[:1], STRICT_INSTRUCTION)).strip()
+            return "".join(model.stream(plan.question, tight_context(plan.evidence[:1]), STRICT_INSTRUCTION)).strip()
 
         if plan.profile is not None:
             draft = plan.profile
         else:
-            asked = plan.asks_model and generator != "extractive"
-            draft = compose(plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if asked else None)
+            draft = compose(plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if reply is not None else None)
         if not draft.text:
             return Answer(plan.question, NOT_COVERED, True, [], retrieved, {}, generator, "none", draft.notes)
         citations = []

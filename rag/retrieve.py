@@ -94,6 +94,9 @@ class Retriever:
             if routing == "filter" and route.any():
                 allowed = route > 0
             text = query.content
+        many = getattr(self.embedder.encode_query, "many", None)
+        if many is not None and text != question and mode in ("dense", "hybrid"):
+            many([text, question])  # both vectors this search needs, in one model call
         dense = self._dense(text, allowed) if mode in ("dense", "hybrid") else None
         lexical = self._bm25(text, allowed) if mode in ("bm25", "hybrid") else None
         fused = self._fuse(dense, lexical, fusion)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 CLIENTS = 50
 # Five questions from the eval set that the bundled transcript answers, each from a different speaker's turn.
-QUESTION_IDS = ["q012", "q019", "q024", "q033", "q040"]
+QUESTION_IDS = ["q012", "q021", "q024", "q033", "q040"]
 
 
 def eval_questions() -> list[dict]:
@@ -36,15 +36,20 @@ def answers_its_own_question(reply, question: dict) -> bool:
 
 
 def test_fifty_clients_at_once_are_all_answered_correctly(ui_server):
+    from gradio_client import Client
+
     questions = eval_questions()
     assert len({q["speakers"][0] for q in questions}) == len(questions)  # distinct speakers: a mix-up would show
+    lone = Client(ui_server, verbose=False, download_files=False)
+    alone = {q["id"]: lone.predict(q["question"], api_name="/ask") for q in questions}  # each asked with no one else about
     asked = [questions[i % len(questions)] for i in range(CLIENTS)]
     replies, _ = ask_at_once(ui_server, [q["question"] for q in asked], timeout_s=900)
     dropped = [r.error for r in replies if r.result is None]
     assert not dropped, f"{len(dropped)} of {CLIENTS} requests got no answer: {dropped[:3]}"
     wrong = [(q["id"], r.result["answer"][:80]) for q, r in zip(asked, replies) if not answers_its_own_question(r, q)]
     assert not wrong, f"{len(wrong)} of {CLIENTS} answers do not answer their own question: {wrong[:5]}"
-    # The same question gets the same answer whichever client asked it, in whatever order the queue ran them.
-    for question in questions:
-        answers = {r.result["answer"] for q, r in zip(asked, replies) if q is question}
-        assert len(answers) == 1, (question["id"], answers)
+    # Under load each client gets exactly the answer its question gets when asked alone.
+    for question, reply in zip(asked, replies):
+        expected = alone[question["id"]]
+        assert reply.result["answer"] == expected["answer"], question["id"]
+        assert [c["chunk_id"] for c in reply.result["citations"]] == [c["chunk_id"] for c in expected["citations"]], question["id"]

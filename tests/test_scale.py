@@ -187,3 +187,23 @@ def test_text_fast_paths_change_nothing(text):
     reference = "".join(s if len(s := strip_accents(c)) == 1 else c for c in text)
     assert _same_length_ascii(text) == reference and len(reference) == len(text)
     assert words(text) == [re.sub(r"(?<=\d),(?=\d{3})", "", t).rstrip(".,'") for t in re.findall(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*", fold(text))]
+
+
+def test_query_cache_embeds_missing_queries_in_one_call():
+    from index.embed import QueryCache
+
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    cache = QueryCache(encode, maxsize=2)
+    cache("ab")
+    first, second = cache.many(["ab", "xyz"])
+    assert calls == [["ab"], ["xyz"]]  # the cached one is not embedded again
+    assert second.tolist() == [3.0, 1.0] and not first.flags.writeable
+    cache("q")
+    assert list(cache.vectors) == ["xyz", "q"]  # least recently used dropped
+    cache.cache_clear()
+    assert not cache.vectors

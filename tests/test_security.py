@@ -158,6 +158,32 @@ def test_the_largest_k_is_served(client):
     assert not result["abstained"] and len(result["retrieved"]) == 50
 
 
+def test_question_length_and_k_limits_come_from_the_settings(tmp_path):
+    from rag.pipeline import Pipeline, QuestionError
+
+    pipeline = Pipeline(Settings(home=tmp_path))  # validating loads nothing
+    assert pipeline.validate("x" * 500, 50) == "x" * 500
+    with pytest.raises(QuestionError, match="the question is 501 characters; the limit is 500"):
+        pipeline.validate("x" * 501, None)
+    with pytest.raises(QuestionError, match="k must be between 1 and 50, not 0"):
+        pipeline.validate("Who spoke?", 0)
+    tight = Pipeline(Settings.from_env({"IGF_RAG_HOME": str(tmp_path), "IGF_RAG_MAX_QUESTION_CHARS": "40", "IGF_RAG_MAX_K": "8"}))
+    with pytest.raises(QuestionError, match="the limit is 40"):
+        tight.validate("x" * 41, None)
+    with pytest.raises(QuestionError, match="k must be between 1 and 8, not 9"):
+        tight.validate("Who spoke?", 9)
+
+
+def test_a_transcript_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    from index.parse import MAX_FILE_BYTES, TranscriptError, parse_file
+
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing is written, and nothing may be read
+    with pytest.raises(TranscriptError, match=rf"huge\.txt: file is {MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,}"):
+        parse_file(huge)
+
+
 # -- Files the server must not hand out ---------------------------------------------------------------------
 
 
@@ -190,6 +216,7 @@ def test_uploads_keep_to_gradios_folder_and_size_limit(ui_server):
     stored = Path(body.decode().strip('[]"\n'))
     assert stored.name == "escaped-upload.txt" and ".." not in stored.parts
     assert not Path("/tmp/escaped-upload.txt").exists()
+    stored.unlink(missing_ok=True)
     status, body = upload(ui_server, "big.txt", b"x" * (MAX_UPLOAD_BYTES + 1))
     assert status == 413 and str(MAX_UPLOAD_BYTES).encode() in body
 
