@@ -70,10 +70,6 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-def has_number(text: str) -> bool:
-    return bool(numbers_in(text))
-
-
 # -- grounding ---------------------------------------------------------------------------------------
 MIN_COVERAGE = 0.75  # share of a claim's content words that its cited text must hold
 _NAME_WORD = r"[A-Z](?:[\w’'-]|\.(?=[A-Za-z]))*"
@@ -81,7 +77,9 @@ _NAME = re.compile(rf"(?<![\w.]){_NAME_WORD}(?:\s+(?:(?:of|for|the|on|and|de|del
 _NOT_NAMES = frozenset({"i", "i'm", "i've", "i'll", "i'd", "the", "a", "an", "and", "but", "so", "it", "this", "that", "we", "they", "he", "she", "yes", "no"})
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A crude stem that makes inflections and spelling variants meet ("negotiated"/"negotiation",
+    "organisation"/"organization")."""
     return word[:5] if len(word) > 5 else word
 
 
@@ -125,15 +123,15 @@ def check_grounding(claim: str, evidence: str, min_coverage: float = MIN_COVERAG
     be there, and at least `min_coverage` of its content words (compared by stem, so inflections match)."""
     claim = _MARKER.sub("", claim)
     evidence_words = set(words(evidence))
-    evidence_stems = {_stem(w) for w in evidence_words}
+    evidence_stems = {stem(w) for w in evidence_words}
     missing = [n for n in sorted(numbers_in(claim)) if n not in numbers_in(evidence)]
     for name in names_in(claim):
         name_words = [w for w in words(name) if w not in STOPWORDS]
-        if name_words and not all(w in evidence_words or _stem(w) in evidence_stems for w in name_words):
+        if name_words and not all(w in evidence_words or stem(w) in evidence_stems for w in name_words):
             missing.append(name)
     # Numbers were checked above, by value: "six" in the claim and "6" in the evidence are the same word here.
     claim_words = {w for w in content_words(claim) if w not in NUMBER_WORDS and not _DIGITS.match(w)}
-    found = [w for w in claim_words if w in evidence_words or _stem(w) in evidence_stems]
+    found = [w for w in claim_words if w in evidence_words or stem(w) in evidence_stems]
     coverage = len(found) / len(claim_words) if claim_words else 0.0
     if not claim_words and numbers_in(claim):
         coverage = 1.0  # a bare number ("20%"): checked above
