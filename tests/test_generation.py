@@ -295,7 +295,7 @@ SUBSET = [
     "q001", "q019", "q058", "q091", "q002", "q025", "q073", "q115", "q014", "q039", "q062", "q079", "q016", "q035", "q087", "q103",
     "q024", "q047", "q078", "q117", "q031", "q056", "q130", "q142", "q084", "q101", "q110", "q134", "q150", "q155", "q161", "q166",
 ]  # fmt: skip
-FLOOR = {"accuracy": None, "citation_precision": None}
+FLOOR = {"accuracy": 0.714, "citation_precision": 0.667}  # measured 2026-11-27 on this subset
 MARGIN = 0.05
 
 
