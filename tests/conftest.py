@@ -67,40 +67,7 @@ def pipeline(settings, embedder):
 def ui_server(settings, test_output):
     """The chat UI (`igf-rag serve`) on a free loopback port over the test index; the extractive generator is the
     default, so tests that need the causal model choose it. Stopped at the end of the session."""
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    from eval.load import running_server
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "IGF_RAG_HOME": str(settings.home), "IGF_RAG_GENERATOR": "extractive", "IGF_RAG_AUTH": ""}
-    log = (test_output / "ui-server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"igf-rag serve exited with {server.returncode}: {(test_output / 'ui-server.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "/config", timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"igf-rag serve did not answer on {url} within 600 s")
-                time.sleep(1)
+    with running_server(settings.home, test_output / "ui-server.log", env={"IGF_RAG_GENERATOR": "extractive"}) as url:
         yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
