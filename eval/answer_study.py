@@ -209,7 +209,7 @@ def abstention_section(records: Sequence[Record], generator: str, command: str, 
 
 
 def _thresholds(p: Point) -> str:
-    parts = [f"similarity ≥ {p.similarity:.2f}", f"coverage ≥ {p.coverage:.2f}"]
+    parts = [f"similarity ≥ {p.similarity:.2f}", f"coverage ≥ {p.coverage:g}"]
     parts.append("no sentence-score floor" if p.evidence < -1 else f"sentence score ≥ {p.evidence:.2f}")
     parts.append("answer type checked" if p.answer_type else "answer type not checked")
     return ", ".join(parts)
