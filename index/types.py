@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large index holds hundreds of thousands
 class Turn:
     """One speaker turn, with its exact place in the source text."""
 
@@ -42,7 +42,7 @@ class Transcript:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A window of one turn: never crosses a speaker turn."""
 

@@ -18,10 +18,14 @@ The same name in two sessions is one person only when the name matches exactly: 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
+import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from index.parse import self_introduction
 from index.text import fold, sentence_spans, strip_accents
@@ -88,16 +92,33 @@ class Match:
 
 
 class SpeakerDirectory:
-    def __init__(self, turns: list[Turn]):
+    def __init__(self, turns: list[Turn], cache: Path | None = None):
+        """The directory of every session in `turns`. With `cache` (a JSON file), sessions whose turns and rules
+        are unchanged since it was written are read from it rather than derived again (seconds per thousand
+        sessions instead of half a minute); the file is rewritten when a session had to be derived."""
         by_session: dict[str, list[Turn]] = defaultdict(list)
         for turn in turns:
             by_session[turn.session_id].append(turn)
         self.entries: dict[tuple[str, str], Speaker] = {}
         self.audience: list[Speaker] = []
+        stored = _read_cache(cache) if cache is not None else {}
+        keep: dict[str, dict] = {}
         for session_id, session_turns in by_session.items():
-            canonical, members = build_session(session_turns)
+            fingerprint = _fingerprint(session_turns) if cache is not None else ""
+            record = stored.get(fingerprint)
+            if record is None:
+                canonical, members = build_session(session_turns)
+                record = {"canonical": [_to_json(s) for s in canonical], "members": [_to_json(m) for m in members]} if cache is not None else None
+            else:
+                canonical, members = [_from_json(s) for s in record["canonical"]], [_from_json(m) for m in record["members"]]
+            if record is not None:
+                keep[fingerprint] = record
             self.entries.update({(session_id, s.key): s for s in canonical})
             self.audience.extend(members)
+        if cache is not None and keep.keys() != stored.keys():
+            _write_cache(cache, keep)
+        self._index: _MatchIndex | None = None
+        self._members_by_turn: dict[tuple[str, int], Speaker] | None = None
 
     # -- lookup ------------------------------------------------------------------------------------
     @property
@@ -117,7 +138,7 @@ class SpeakerDirectory:
     def describe(self, session_id: str, key: str, turn_no: int | None = None) -> str | None:
         """The role line of a speaker ("Director of the GFC, Global Forum on Cyber Expertise"), if the text gives one."""
         if key == AUDIENCE and turn_no is not None:
-            member = next((m for m in self.audience if m.session_id == session_id and turn_no in m.turn_nos), None)
+            member = self._member(session_id, turn_no)
             if member is not None:
                 return member.description()
         speaker = self.get(session_id, key)
@@ -127,7 +148,7 @@ class SpeakerDirectory:
         """Who spoke a turn, for an answer: "Katitza Rodriguez (Policy Director for Global Privacy)"."""
         speaker = self.get(session_id, key)
         if key == AUDIENCE and turn_no is not None:
-            speaker = next((m for m in self.audience if m.session_id == session_id and turn_no in m.turn_nos), speaker)
+            speaker = self._member(session_id, turn_no) or speaker
         if speaker is None:
             return key.title()
         if speaker.key == UNKNOWN:
@@ -136,6 +157,16 @@ class SpeakerDirectory:
             return "A member of the audience who did not give a name"
         description = speaker.description()
         return f"{speaker.name} ({description})" if description else speaker.name
+
+    def _member(self, session_id: str, turn_no: int) -> Speaker | None:
+        """The audience member who spoke that turn (the first listed, as a scan of `audience` would find)."""
+        if self._members_by_turn is None:
+            by_turn: dict[tuple[str, int], Speaker] = {}
+            for member in self.audience:
+                for number in member.turn_nos:
+                    by_turn.setdefault((member.session_id, number), member)
+            self._members_by_turn = by_turn
+        return self._members_by_turn.get((session_id, turn_no))
 
     def names(self) -> list[str]:
         return sorted({s.name for s in self.all()})
@@ -148,7 +179,9 @@ class SpeakerDirectory:
         folded = fold(name)
         if not folded:
             return []
-        exact = [Match(s, 3.0, "name") for s in self.all() if folded in s.aliases or folded == fold(s.key)]
+        index = self._match_index()
+        everyone = index.everyone
+        exact = [Match(everyone[i], 3.0, "name") for i in sorted(set(index.exact.get(folded, ())))]
         if exact:
             return exact
         found = self.match(name, case_sensitive=False)
@@ -169,20 +202,29 @@ class SpeakerDirectory:
         """Speakers that `text` refers to, by name, organisation, acronym, role, country or moderator role.
 
         Each speaker collects points from what the text says about them; a name alone, an organisation alone,
-        or two weaker facets (a role title and a country: "the Cuban deputy minister") are enough."""
+        or two weaker facets (a role title and a country: "the Cuban deputy minister") are enough.
+
+        Only the speakers that a word of the text can point at are scored (a word -> speaker index, built once):
+        with a thousand sessions, scoring every speaker for every question took most of a search."""
+        index = self._match_index()
+        everyone = index.everyone
         tokens = _tokens(text)
         padded = " " + " ".join(t.folded for t in tokens) + " "
         scores: dict[int, tuple[float, str]] = {}
-        everyone = self.all()
         about_a_person = re.search(rf" {_PERSON_NOUNS}s? ", padded) is not None
 
         def add(index: int, points: float, how: str) -> None:
             old, old_how = scores.get(index, (0.0, ""))
             scores[index] = (old + points, old_how or how)
 
-        for i, points in _name_matches(everyone, tokens, case_sensitive).items():
+        for i, points in index.name_matches(tokens, case_sensitive).items():
             add(i, points, "name")
-        for i, speaker in enumerate(everyone):
+        countries = index.countries_mentioned(tokens)
+        co_moderator = re.search(r" co ?-? ?moderat", padded) is not None
+        moderator = re.search(r" (?:the )?(?:moderator|host)s? ", padded) is not None
+        online_moderator = re.search(r" online moderator ", padded) is not None
+        for i in index.candidates(tokens, countries, co_moderator or moderator, online_moderator):
+            speaker = everyone[i]
             if _mentions_organisation(speaker, tokens, padded):
                 add(i, 2.0, "organisation")
             role_points = _role_points(speaker, padded)
@@ -191,18 +233,205 @@ class SpeakerDirectory:
             # An audience member is known by where they come from ("the participant from Nepal"); a panelist's
             # country only narrows a role ("the Cuban deputy minister").
             place_points = 2.0 if speaker.is_audience_member and about_a_person else 1.5 if not speaker.is_audience_member else 1.0
-            if speaker.country and _mentions_country(speaker.country, tokens):
+            if speaker.country and speaker.country in countries:
                 add(i, place_points, "country")
             elif speaker.is_audience_member and speaker.place and _mentions_place(speaker.place, tokens):
                 add(i, place_points, "country")
             if speaker.kind == "moderator" and speaker.key != MODERATOR:
-                if re.search(r" co ?-? ?moderat", padded) and speaker.co_moderator:
+                if co_moderator and speaker.co_moderator:
                     add(i, 3.0, "moderator")
-                elif re.search(r" (?:the )?(?:moderator|host)s? ", padded) and not re.search(r" co ?-? ?moderat", padded):
+                elif moderator and not co_moderator:
                     add(i, 2.0, "moderator")
-            if speaker.key == MODERATOR and re.search(r" online moderator ", padded):
+            if speaker.key == MODERATOR and online_moderator:
                 add(i, 3.0, "moderator")
         return [Match(everyone[i], points, how) for i, (points, how) in scores.items() if points >= 2.0]
+
+    def _match_index(self) -> "_MatchIndex":
+        if self._index is None:
+            self._index = _MatchIndex(self.all())
+        return self._index
+
+
+class _MatchIndex:
+    """Which speakers (positions in `everyone`) each word can point at, for every facet `match` scores.
+
+    Each lookup may return more speakers than match (they are then scored as before) but never fewer, so
+    `match` finds exactly what scoring every speaker would, in the same order."""
+
+    def __init__(self, everyone: list[Speaker]):
+        self.everyone = everyone
+        self.exact: dict[str, list[int]] = defaultdict(list)  # folded alias or key -> speakers (resolve)
+        self.multi_by_first: dict[str, list[tuple[int, list[str], int]]] = defaultdict(list)  # first word -> (order, parts, speaker)
+        self.single: dict[str, list[int]] = defaultdict(list)  # one-word alias -> speakers
+        self.acronyms: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))  # initial -> acronym -> speakers
+        self.words: dict[str, list[int]] = defaultdict(list)  # a role title's last word -> speakers
+        self.capitalised_words: dict[str, list[int]] = defaultdict(list)  # words of audience members' places
+        # An organisation of one word counts when it is written capitalised; of more, when two of its words are in the text.
+        self.organisation_words: dict[str, list[int]] = defaultdict(list)
+        self.organisation_size: dict[int, int] = {}
+        self.by_country: dict[str, list[int]] = defaultdict(list)
+        self.country_prefixes: dict[str, set[str]] = defaultdict(set)  # a country name's first four letters -> countries
+        self.moderators: list[int] = []  # kind "moderator" but not the MODERATOR key
+        self.online_moderators: list[int] = []  # the MODERATOR key
+        self._acronym_cache: dict[str, list[int]] = {}
+        order = 0
+        for i, speaker in enumerate(everyone):
+            for alias in speaker.aliases:
+                self.exact[alias].append(i)
+                if " " in alias:
+                    parts = alias.split()
+                    self.multi_by_first[parts[0]].append((order, parts, i))
+                    order += 1
+                else:
+                    self.single[alias].append(i)
+            if fold(speaker.key) not in speaker.aliases:
+                self.exact[fold(speaker.key)].append(i)
+            for acronym in speaker.acronyms:
+                self.acronyms[acronym[:1]][acronym].append(i)
+            if speaker.organisation:
+                words = set(_organisation_words(speaker.organisation))
+                for word in words:
+                    self.organisation_words[word].append(i)
+                self.organisation_size[i] = len(words)
+            if speaker.role:
+                title_words = _title_words(speaker.role, frozenset(speaker.acronyms))
+                if title_words:
+                    self.words[title_words[-1]].append(i)
+            if speaker.country:
+                self.by_country[speaker.country].append(i)
+            if speaker.is_audience_member and speaker.place:
+                for word in _place_words(speaker.place):
+                    self.capitalised_words[word].append(i)
+            if speaker.kind == "moderator" and speaker.key != MODERATOR:
+                self.moderators.append(i)
+            if speaker.key == MODERATOR:
+                self.online_moderators.append(i)
+        for country in self.by_country:
+            for name in _names_of(country):
+                self.country_prefixes[name.split()[0][:4]].add(country)
+
+    def name_matches(self, tokens: list["_Token"], case_sensitive: bool) -> dict[int, float]:
+        """3 points for a full name, 2 for one name alone; a word that is part of a longer name matched for one
+        speaker does not also count as a single name of another ("Katitza Rodriguez" is not Ernesto Rodriguez).
+        Longer names are tried first, ties in directory order."""
+        folded = [t.folded for t in tokens]
+        starts: dict[str, list[int]] = defaultdict(list)  # word -> its positions in the text
+        for position, word in enumerate(folded):
+            starts[word].append(position)
+        owner: dict[int, int] = {}
+        points: dict[int, float] = {}
+        multi = sorted((entry for word in starts for entry in self.multi_by_first.get(word, ())), key=lambda e: (-len(e[1]), e[0]))
+        for _, parts, i in multi:
+            for start in starts[parts[0]]:
+                span = range(start, start + len(parts))
+                if folded[start : start + len(parts)] == parts and all(owner.get(p, i) == i for p in span):
+                    owner.update({p: i for p in span})
+                    points[i] = 3.0
+        positions: dict[int, list[int]] = defaultdict(list)
+        for position, word in enumerate(folded):
+            for i in self.single.get(word, ()):
+                positions[i].append(position)
+        for i in sorted(positions):
+            if i in points:
+                continue
+            if any(owner.get(p, i) == i and (tokens[p].capitalised or not case_sensitive) for p in positions[i]):
+                points[i] = 2.0
+        return points
+
+    def countries_mentioned(self, tokens: list["_Token"]) -> set[str]:
+        possible = {c for t in tokens for c in self.country_prefixes.get(t.folded[:4], ())}
+        return {c for c in possible if _mentions_country(c, tokens)}
+
+    def candidates(self, tokens: list["_Token"], countries: set[str], moderator: bool, online_moderator: bool) -> list[int]:
+        """Speakers some facet other than the name could score, ascending (the order scores are added in)."""
+        found: set[int] = set()
+        present = {t.folded for t in tokens}
+        capitalised = {t.folded for t in tokens if t.capitalised}
+        organisation_hits: dict[int, int] = defaultdict(int)
+        for word in present:
+            found.update(self.words.get(word, ()))
+            for i in self.organisation_words.get(word, ()):
+                organisation_hits[i] += 1
+        for word in capitalised:
+            found.update(self.capitalised_words.get(word, ()))
+        for i, hits in organisation_hits.items():
+            size = self.organisation_size[i]
+            if hits >= 2 or (size == 1 and self.everyone[i].organisation and _organisation_words(self.everyone[i].organisation)[0] in capitalised):
+                found.add(i)
+        for token in tokens:
+            if token.upper:
+                found.update(self._acronym_like(token.folded))
+        for country in countries:
+            found.update(self.by_country[country])
+        if moderator:
+            found.update(self.moderators)
+        if online_moderator:
+            found.update(self.online_moderators)
+        return sorted(found)
+
+    def _acronym_like(self, token: str) -> list[int]:
+        if token not in self._acronym_cache:
+            if len(self._acronym_cache) > 4096:
+                self._acronym_cache.clear()
+            self._acronym_cache[token] = [i for acronym, owners in self.acronyms.get(token[:1], {}).items() if _acronym_like(token, acronym) for i in owners]
+        return self._acronym_cache[token]
+
+
+# -- the cache of derived sessions ---------------------------------------------------------------------------
+_RULES = ("rag/speakers.py", "index/parse.py", "index/text.py")  # what a session's entries are derived by
+
+
+@lru_cache(maxsize=1)
+def _rules_version() -> str:
+    """Changes whenever the code that derives entries (or the country list it reads) changes."""
+    import importlib.metadata
+
+    digest = hashlib.blake2b(importlib.metadata.version("pycountry").encode(), digest_size=16)
+    root = Path(__file__).resolve().parent.parent
+    for name in _RULES:
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _fingerprint(turns: list[Turn]) -> str:
+    """A session's entries depend only on its turns: their hash (with the rules' version) is the cache key."""
+    digest = hashlib.blake2b(_rules_version().encode(), digest_size=20)
+    for t in turns:
+        digest.update(f"\x1e{t.session_id}\x1f{t.turn_no}\x1f{t.speaker}\x1f{t.speaker_name}\x1f{t.start_char}\x1f{t.end_char}\x1f".encode("utf-8", "surrogatepass"))
+        digest.update(t.text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _to_json(speaker: Speaker) -> dict:
+    data = asdict(speaker)
+    data["aliases"], data["acronyms"] = list(speaker.aliases), list(speaker.acronyms)
+    return data
+
+
+def _from_json(data: dict) -> Speaker:
+    speaker = Speaker(**data)
+    speaker.aliases, speaker.acronyms = set(speaker.aliases), set(speaker.acronyms)
+    speaker.introductions = [tuple(span) for span in speaker.introductions]
+    return speaker
+
+
+def _read_cache(path: Path) -> dict[str, dict]:
+    """Fingerprint -> a session's entries; an unreadable or foreign file is an empty cache (it is only a cache)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data["sessions"] if data.get("rules") == _rules_version() and isinstance(data.get("sessions"), dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _write_cache(path: Path, sessions: dict[str, dict]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"rules": _rules_version(), "sessions": sessions}, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)  # readers see the old file or the new one, never half of one
+    except OSError:
+        pass  # a read-only data directory: the directory is derived again next time
 
 
 # -- building one session --------------------------------------------------------------------------
@@ -220,8 +449,9 @@ def build_session(turns: list[Turn]) -> tuple[list[Speaker], list[Speaker]]:
         speaker.turn_nos.append(turn.turn_no)
     people = [s for s in speakers.values() if s.key not in GENERIC_SPEAKERS]
     _add_short_forms(people, turns)
+    searchable = [_same_length_ascii(turn.text).casefold() for turn in turns]
     for speaker in people:
-        _introduce(speaker, turns)
+        _introduce(speaker, turns, searchable)
     introducers = {s.introduced_by for s in people if s.introduced_by and s.introduced_by != s.key}
     for speaker in people:
         if speaker.key in introducers:
@@ -283,10 +513,16 @@ def _name_pattern(name: str) -> re.Pattern:
     return re.compile(r"\b" + r"[\s\u00a0]+".join(words) + r"\b", re.I)
 
 
-def _introduce(speaker: Speaker, turns: list[Turn]) -> None:
-    """The first mention of the speaker's full name that comes with a description fills in role and organisation."""
+def _introduce(speaker: Speaker, turns: list[Turn], searchable: list[str] | None = None) -> None:
+    """The first mention of the speaker's full name that comes with a description fills in role and organisation.
+
+    `searchable` (the turns' texts as _same_length_ascii + casefold) lets turns without the name's first word be
+    skipped before the case-insensitive pattern runs: most turns of a session never name a given speaker."""
     pattern = _name_pattern(speaker.name)
+    first = _same_length_ascii(speaker.name.split()[0]).casefold() if speaker.name.split() else ""
     for position, turn in enumerate(turns):
+        if searchable is not None and first and first not in searchable[position]:
+            continue
         plain = _same_length_ascii(turn.text)
         for found in pattern.finditer(plain):
             own = turn.speaker == speaker.key
@@ -461,11 +697,25 @@ def _countries() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1)
+def _country_names_by_first_word() -> dict[str, list[tuple[int, str, str]]]:
+    """First word of each folded country name (of four letters or more) -> (position in _countries(), name, country)."""
+    table: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for position, (name, country) in enumerate(_countries().items()):
+        if len(name) >= 4:
+            table[name.split(" ")[0]].append((position, name, country))
+    return dict(table)
+
+
 def _country_in(text: str) -> str | None:
-    folded = " " + " ".join(re.findall(r"[a-z]+", fold(text))) + " "
+    """The longest country name in the text (the first listed among equals). Only names whose first word is a
+    word of the text can be in it, so only those are tried, in their listed order."""
+    words = re.findall(r"[a-z]+", fold(text))
+    folded = " " + " ".join(words) + " "
+    table = _country_names_by_first_word()
     best = None
-    for name, country in _countries().items():
-        if len(name) >= 4 and f" {name} " in folded and (best is None or len(name) > len(best[0])):
+    for _, name, country in sorted({entry for word in set(words) for entry in table.get(word, ())}):
+        if f" {name} " in folded and (best is None or len(name) > len(best[0])):
             best = (name, country)
     return best[1] if best else None
 
@@ -490,33 +740,20 @@ def _mentions_country(country: str, tokens: list["_Token"]) -> bool:
     return False
 
 
-def _name_matches(everyone: list[Speaker], tokens: list["_Token"], case_sensitive: bool) -> dict[int, float]:
-    """3 points for a full name, 2 for one name alone; a word that is part of a longer name matched for one
-    speaker does not also count as a single name of another ("Katitza Rodriguez" is not Ernesto Rodriguez)."""
-    folded = [t.folded for t in tokens]
-    owner: dict[int, int] = {}  # token position -> speaker index that a multi-word name consumed it for
-    points: dict[int, float] = {}
-    multi = sorted(((alias.split(), i) for i, s in enumerate(everyone) for alias in s.aliases if " " in alias), key=lambda x: -len(x[0]))
-    for parts, i in multi:
-        for start in range(len(tokens) - len(parts) + 1):
-            span = range(start, start + len(parts))
-            if folded[start : start + len(parts)] == parts and all(owner.get(p, i) == i for p in span):
-                owner.update({p: i for p in span})
-                points[i] = 3.0
-    for i, speaker in enumerate(everyone):
-        for alias in speaker.aliases:
-            if " " in alias or i in points:
-                continue
-            for position, token in enumerate(tokens):
-                if token.folded == alias and owner.get(position, i) == i and (token.capitalised or not case_sensitive):
-                    points[i] = 2.0
-    return points
-
-
 def _mentions_place(place: str, tokens: list["_Token"]) -> bool:
-    words = {w for w in re.findall(r"[a-z]+", fold(place)) if w not in FUNCTION_WORDS and len(w) > 3}
-    words -= {"ministry", "government", "affairs", "foreign", "office", "minister", "university"}
+    words = _place_words(place)
     return any(t.capitalised and t.folded in words for t in tokens)
+
+
+@lru_cache(maxsize=4096)  # many speakers share a place or an organisation; matching asks for their words per question
+def _place_words(place: str) -> frozenset[str]:
+    words = {w for w in re.findall(r"[a-z]+", fold(place)) if w not in FUNCTION_WORDS and len(w) > 3}
+    return frozenset(words - {"ministry", "government", "affairs", "foreign", "office", "minister", "university"})
+
+
+@lru_cache(maxsize=4096)
+def _organisation_words(organisation: str) -> tuple[str, ...]:
+    return tuple(w for w in re.findall(r"[a-z0-9]+", fold(organisation)) if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit())
 
 
 # -- matching helpers ------------------------------------------------------------------------------------
@@ -544,7 +781,7 @@ def _mentions_organisation(speaker: Speaker, tokens: list[_Token], padded: str) 
     organisation = speaker.organisation
     if not organisation:
         return False
-    words = [w for w in re.findall(r"[a-z0-9]+", fold(organisation)) if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit()]
+    words = _organisation_words(organisation)
     if not words:
         return False
     if len(words) == 1:
@@ -553,6 +790,7 @@ def _mentions_organisation(speaker: Speaker, tokens: list[_Token], padded: str) 
     return sum(w in present for w in set(words)) >= 2
 
 
+@lru_cache(maxsize=1 << 16)  # every upper-case word of a question is compared with the acronyms of many speakers
 def _acronym_like(token: str, acronym: str) -> bool:
     """Equal, or one letter apart for acronyms of three letters or more (captions write ECWAS for ECOWAS)."""
     if token == acronym:

@@ -1,0 +1,54 @@
+"""The retriever's fast paths for large indexes give what the plain computations give (no timings here)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from rag.retrieve import LEXICAL_RANKED, RRF_K, descending, rrf_scores, top_rows
+
+float32_values = st.lists(st.sampled_from([-np.inf, -0.0, 0.0, 0.25, 0.5, 1.0, -2.0, 3e38, 1e-45]) | st.floats(-5, 5, width=32), max_size=80)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(float32_values)
+def test_descending_is_a_stable_sort_by_descending_value(values):
+    scores = np.array(values, dtype=np.float32)
+    finite = np.flatnonzero(np.isfinite(scores))
+    assert descending(scores[finite], finite).tolist() == finite[np.argsort(-scores[finite], kind="stable")].tolist()
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(float32_values)
+def test_rrf_scores_of_float32_rank_all_finite_rows(values):
+    scores = np.array(values, dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    assert np.array_equal(rrf_scores(scores), np.where(np.isfinite(scores), 1.0 / (RRF_K + ranks), 0.0))
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([-np.inf, 0.0, 0.001, 0.016, 0.5, 1.0]) | st.floats(0, 1), max_size=80), st.integers(1, 50))
+def test_top_rows_with_mostly_zero_scores(values, n):
+    scores = np.array(values, dtype=np.float64)
+    full = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+    assert top_rows(scores, n) == full[:n]
+
+
+def test_lexical_ranking_above_the_exact_limit_counts_the_best_rows_and_their_ties():
+    from rag.retrieve import Retriever
+
+    rng = np.random.default_rng(0)
+    lexical = np.round(rng.random(20 * LEXICAL_RANKED), 2).astype(np.float32)
+    lexical[rng.random(len(lexical)) < 0.3] = 0.0
+    retriever = Retriever.__new__(Retriever)
+    retriever.exact_limit = len(lexical) - 1
+    capped = retriever._lexical_rrf(lexical)
+    exact = rrf_scores(np.where(lexical > 0, lexical, -np.inf))
+    kept = capped > 0
+    cut = np.sort(lexical[lexical > 0])[::-1][LEXICAL_RANKED - 1]
+    assert np.array_equal(kept, lexical >= cut) and kept.sum() >= LEXICAL_RANKED
+    assert np.array_equal(capped[kept], exact[kept])  # the ranked rows keep their exact RRF
+    retriever.exact_limit = len(lexical)
+    assert np.array_equal(retriever._lexical_rrf(lexical), exact)  # at or below the limit: every row is ranked
