@@ -151,6 +151,12 @@ def _write_with(new_transcripts, replaced_ids, existing: CorpusIndex | None, set
         kept_turns = [t for t in existing.turns if t.session_id not in replaced_ids]
         manifest.sessions = [s for s in existing.manifest.sessions if s.session_id not in replaced_ids]
 
+    # An index whose kept vectors came from another precision than the new ones says so ("mixed"): a rebuild evens it out.
+    precision = getattr(embedder, "precision", "fp32")
+    if kept_chunks and existing.manifest.embedding_precision != precision:
+        precision = "mixed"
+    manifest.embedding_precision = precision
+
     new_chunks: list[Chunk] = []
     for transcript in new_transcripts:
         chunks = _with_times(
@@ -212,6 +218,7 @@ def remove_sessions(settings: Settings, session_ids: list[str], dimension: int) 
             return []
         keep = np.array([c.session_id not in gone for c in existing.chunks], dtype=bool)
         manifest = empty_manifest(settings, dimension)
+        manifest.embedding_precision = existing.manifest.embedding_precision
         manifest.sessions = [s for s in existing.manifest.sessions if s.session_id not in gone]
         write_index(
             settings,

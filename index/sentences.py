@@ -52,7 +52,11 @@ def sentence_texts(chunks: list[Chunk]) -> tuple[list[int], list[str]]:
 
 
 def embed_sentences(embedder, chunks: list[Chunk], batch: int = 64) -> SentenceTable:
+    """Each distinct text is embedded once: a chunk's first sentence is often the previous chunk's last (the
+    overlap), so about one sentence in seven repeats (105 of 727 in the bundled transcript)."""
     rows, texts = sentence_texts(chunks)
     if not texts:
         return SentenceTable.empty(embedder.dimension)
-    return SentenceTable(np.asarray(rows, dtype=np.int32), embedder.encode(texts, batch_size=batch))
+    distinct = {text: i for i, text in enumerate(dict.fromkeys(texts))}
+    vectors = embedder.encode(list(distinct), batch_size=batch)
+    return SentenceTable(np.asarray(rows, dtype=np.int32), vectors[[distinct[text] for text in texts]])

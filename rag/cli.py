@@ -64,7 +64,7 @@ def ingest(
         console.print(escape(f"The index in {settings.index_dir} is up to date with {', '.join(map(str, paths))}."))
         return
     with console.status("Loading the embedding model..."):
-        embedder = Embedder(settings.embedding_model)
+        embedder = Embedder(settings.embedding_model, precision=settings.embedding_precision)
     try:
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
             task = bar.add_task("Embedding chunks", total=None)

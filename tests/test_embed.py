@@ -1,0 +1,103 @@
+"""The embedder's own path (transformers + mean pooling, optionally bfloat16) against sentence-transformers float32,
+on the bundled transcript's real chunks and sentences; and the index manifest naming the precision its vectors had."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from index.chunk import chunk_turns
+from index.embed import Embedder, effective_precision, mean_pooling_layout, native_bf16, resolve_model_path
+from index.ingest import ingest
+from index.parse import parse_file
+from index.sentences import sentence_texts
+from index.store import load_index, read_manifest
+
+# float32 on the same weights differs only in summation order; bfloat16 keeps 8 bits of mantissa in the transformer
+# (measured minimum 0.99992 over the bundled transcript's chunks and sentences): 0.9995 leaves room, and is still far
+# above what separates neighbours in a ranking.
+FP32_MIN_COSINE = 0.99999
+BF16_MIN_COSINE = 0.9995
+
+
+@pytest.fixture(scope="module")
+def texts(seed_path, embedder):
+    transcript = parse_file(seed_path)
+    chunks = chunk_turns(transcript.turns, transcript.session.title, embedder.count_tokens, min(160, embedder.max_tokens), 1)
+    _, sentences = sentence_texts(chunks)
+    return [c.embedding_text for c in chunks] + sentences[::3]
+
+
+@pytest.fixture(scope="module")
+def reference(texts):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(resolve_model_path("all-MiniLM-L6-v2"), device="cpu", trust_remote_code=False)
+    return model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True), model
+
+
+def test_packaged_model_takes_the_transformers_path():
+    assert mean_pooling_layout(__import__("pathlib").Path(resolve_model_path("all-MiniLM-L6-v2"))) == (256, True)
+
+
+def test_fp32_vectors_match_sentence_transformers(texts, reference):
+    vectors = Embedder(precision="fp32").encode(texts)
+    cosines = (vectors * reference[0]).sum(axis=1)
+    assert vectors.dtype == np.float32 and vectors.shape == reference[0].shape
+    assert cosines.min() >= FP32_MIN_COSINE
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_default_precision_vectors_match_sentence_transformers(texts, reference, embedder):
+    vectors = embedder.encode(texts)
+    cosines = (vectors * reference[0]).sum(axis=1)
+    assert cosines.min() >= BF16_MIN_COSINE
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Each text's nearest other text is the same one under both: rankings survive the precision change.
+    ref_sims, sims = reference[0] @ reference[0].T, vectors @ vectors.T
+    np.fill_diagonal(ref_sims, -1), np.fill_diagonal(sims, -1)
+    assert (ref_sims.argmax(axis=1) == sims.argmax(axis=1)).mean() >= 0.98
+
+
+def test_token_counts_and_limits_match_sentence_transformers(texts, reference, embedder):
+    model = reference[1]
+    assert embedder.max_tokens == model.max_seq_length - 2
+    assert [embedder.count_tokens(t) for t in texts[:50]] == [len(model.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts[:50]]
+
+
+def test_precision_falls_back_where_bfloat16_is_emulated(monkeypatch):
+    assert effective_precision("fp32") == "fp32"
+    assert effective_precision("bf16") == ("bf16" if native_bf16() else "fp32")
+    monkeypatch.setattr("index.embed.native_bf16", lambda: False)
+    assert effective_precision("bf16") == "fp32"
+    with pytest.raises(ValueError, match="embedding_precision must be one of bf16, fp32, not 'fp16'"):
+        effective_precision("fp16")
+
+
+def test_manifest_records_the_precision_of_the_vectors(settings, embedder, tmp_path):
+    assert read_manifest(settings.index_dir).embedding_precision == embedder.precision
+    # Adding a session embedded at another precision to that index marks it mixed; a rebuild makes it uniform again.
+    home = tmp_path / "home"
+    import shutil
+
+    shutil.copytree(settings.home / "index", home / "index")
+    copy = dataclasses.replace(settings, home=home)
+    other = "fp32" if embedder.precision == "bf16" else "bf16"
+
+    class OtherPrecision:
+        def __init__(self, inner):
+            self.inner, self.precision = inner, other
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Ana Silva: Submarine cables carry almost all intercontinental traffic.\n", encoding="utf-8")
+    report = ingest([extra], copy, OtherPrecision(embedder))
+    assert report.added and not report.errors
+    assert read_manifest(copy.index_dir).embedding_precision == "mixed"
+    ingest([extra], copy, embedder, rebuild=True)
+    assert read_manifest(copy.index_dir).embedding_precision == embedder.precision
+    assert len(load_index(copy).chunks) == 1
