@@ -17,6 +17,7 @@ GENERATORS = ("causal", "seq2seq", "extractive")
 RETRIEVERS = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "weighted")
 SPEAKER_ROUTINGS = ("boost", "filter", "off")
+EMBEDDING_PRECISIONS = ("bf16", "fp32")
 
 
 # OpenMP threads that spin while waiting make torch 10-40x slower whenever the cores are shared (another
@@ -33,6 +34,10 @@ def _default_home() -> Path:
 class Settings:
     home: Path = field(default_factory=_default_home)
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # The embedding transformer runs in bfloat16 (2-3x float32 throughput, cosine >= 0.9999 to float32 vectors;
+    # docs/benchmarks.md, ingest) where the CPU does bfloat16 natively, else in float32. The index manifest records
+    # which one built the vectors; querying with the other is allowed (rankings are the same to within 1e-4 cosine).
+    embedding_precision: str = "bf16"
     # Word pieces per chunk, speaker prefix included; the embedder reads at most 256 (254 + 2 special).
     chunk_tokens: int = 160
     chunk_overlap_sentences: int = 1
@@ -54,7 +59,19 @@ class Settings:
     generator: str = "causal"
     causal_model: str = "smollm2"
     seq2seq_model: str = "google/flan-t5-base"
-    max_new_tokens: int = 48
+    # The causal/seq2seq reply ends at its first sentence; max_new_tokens caps a sentence that runs on.
+    max_new_tokens: int = 32
+    # copy_spans: the model may only copy a contiguous run of words from one excerpt (constrained decoding), so its
+    # words pass the grounding check (SmolLM2: 81-85% of its replies instead of 16%) -- but it picks worse spans than
+    # the sentence scorer's quote (eval accuracy 0.611-0.638 vs 0.658), so it is off by default.
+    # generation_examples: two worked examples in the chat prompt before the question; they help copy_spans pick a short
+    # phrase, but free decoding then echoes them and accepts more wrong replies (eval accuracy 0.624 vs 0.651 without).
+    copy_spans: bool = False
+    generation_examples: bool = False
+    # Torch threads for one generation (0: torch's default). Decoding a 135M model token by token is overhead-bound;
+    # on the shared machine one thread was 5.7x faster than two in one interleaved probe and 1.25x slower in another,
+    # so the default is unchanged until it is measured on a quiet machine.
+    generation_threads: int = 0
     # The answer is "not covered" when the closest passage's similarity is below abstain_threshold (the best of
     # chunk and sentence cosines, rag/retrieve.py), when less than abstain_min_coverage of the question's words
     # (IDF-weighted) occur in the searched passages, when the best sentence scores below abstain_min_evidence, or
@@ -88,6 +105,11 @@ class Settings:
     def model_cache(self) -> Path:
         return self.home / "models"
 
+    @property
+    def speaker_cache(self) -> Path:
+        """Speaker directory entries derived per session (rag.speakers), reused while a session's turns are unchanged."""
+        return self.home / "cache" / "speakers.json"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         environ = os.environ if environ is None else environ
@@ -109,6 +131,8 @@ class Settings:
     def validate(self) -> None:
         if self.generator not in GENERATORS:
             raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {self.generator!r}")
+        if self.embedding_precision not in EMBEDDING_PRECISIONS:
+            raise ValueError(f"embedding_precision must be one of {', '.join(EMBEDDING_PRECISIONS)}, not {self.embedding_precision!r}")
         if self.retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}, not {self.retriever!r}")
         if self.fusion not in FUSIONS:

