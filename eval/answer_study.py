@@ -186,7 +186,9 @@ def abstention_section(records: Sequence[Record], generator: str, command: str, 
         "`Pipeline._refusal` was then applied at each combination of thresholds: refuse when the closest passage's "
         "similarity, the IDF-weighted share of the question's words found in the searched passages (coverage), or the "
         "best supporting sentence's score is below its threshold, or (answer type) the best sentences lack what the "
-        "question asks for (an amount for \"budget\", a year for \"what year\", a number about X for \"how many X\").",
+        "question asks for (an amount for \"budget\", a year for \"what year\", a number near the word X for \"how many X\", "
+        "a percentage for \"what share\", a name the question lacks, not a speaker's and not one the whole transcript uses, for \"what is the name of\", "
+        "\"which country\" or \"where is it held\").",
         "",
         "Trade-off curve (for each rate of wrongly refused answerable questions, the most unanswerable questions refused):",
         "",
@@ -203,7 +205,7 @@ def abstention_section(records: Sequence[Record], generator: str, command: str, 
         "The thresholds were chosen on the questions they are measured on; a new question set will do somewhat worse. "
         "The unanswerable questions are near misses (the GFC's budget, Cloudflare's CEO): the passages about the "
         "subject exist, only the fact does not, which the similarity signals cannot see and the answer-type check sees "
-        "only for amounts, years, dates, counts and roles.",
+        "only for amounts, years, dates, counts, shares, names and roles.",
     ]
     return "\n".join(lines)
 

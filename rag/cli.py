@@ -27,7 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask question
 console = Console()
 errors = Console(stderr=True)
 
-GeneratorOpt = typer.Option(None, "--generator", "-g", help="causal (default, SmolLM2), seq2seq (FLAN-T5 path), or extractive")
+GeneratorOpt = typer.Option(None, "--generator", "-g", help="extractive (default: quoted sentences), causal (SmolLM2 paraphrase beside the quote), or seq2seq (FLAN-T5 path)")
 RetrieverOpt = typer.Option(None, "--retriever", help="hybrid (default), dense, or bm25")
 
 

@@ -37,7 +37,7 @@ class Pipeline:
             if self._embedder is None:
                 from index.embed import Embedder
 
-                self._embedder = Embedder(self.settings.embedding_model)
+                self._embedder = Embedder(self.settings.embedding_model, precision=self.settings.embedding_precision)
             return self._embedder
 
     @property
@@ -65,7 +65,7 @@ class Pipeline:
         if self._speakers is None:
             from rag.speakers import SpeakerDirectory
 
-            self._speakers = SpeakerDirectory(self.index.turns)
+            self._speakers = SpeakerDirectory(self.index.turns, cache=self.settings.speaker_cache)
         return self._speakers
 
     def generator(self, name: str | None = None):
@@ -81,7 +81,7 @@ class Pipeline:
         if self._embedder is None:
             from index.embed import Embedder
 
-            self._embedder = Embedder(self.settings.embedding_model)
+            self._embedder = Embedder(self.settings.embedding_model, precision=self.settings.embedding_precision)
         return self._embedder
 
     def warm_up(self, generator: str | None = None) -> None:
@@ -179,7 +179,7 @@ class Pipeline:
         if cached is None or cached[0] is not index:
             from rag.answer_forms import SentenceVectors, TermWeights
 
-            weights = TermWeights.from_texts(c.text for c in index.chunks)
+            weights = TermWeights.from_chunks(index.chunks)
             cached = self._term_weights = (index, weights, SentenceVectors(index, self.embedder))
         return cached[1], cached[2]
 
@@ -220,7 +220,9 @@ class Pipeline:
         if plan.profile is not None:
             draft = plan.profile
         else:
-            draft = compose(plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if reply is not None else None)
+            draft = compose(
+                plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if reply is not None else None, plan.alongside
+            )
         if not draft.text:
             return Answer(plan.question, NOT_COVERED, True, [], retrieved, {}, generator, "none", draft.notes)
         citations = []

@@ -1,4 +1,5 @@
-"""Query understanding: which speakers a question is about, and what kind of question it is.
+"""Question understanding, in one place: which speakers a question is about, what kind of question it is (for
+retrieval) and what form of answer it asks for (for the answer stage, rag.answer_forms).
 
 Kinds:
 - "who_said": asks which person said something ("Who argued ...", "Which panelist said ..."): the answer is the
@@ -8,6 +9,11 @@ Kinds:
 - "profile": asks about a speaker ("What role does Alissa Starzak hold?"): the moderator's introduction of that
   speaker holds the answer, so the passage that introduces them is routed to as well as their own turns.
 - "general": anything else.
+
+Forms (`question_form`), decided from the question's words alone:
+- "who": a person ("Who ...", "Which panelist said ..."); "role": what a named person is or represents;
+  "number": a count, share, year or amount; "list": several items ("Which positions ...", "What three measures ...");
+  "view": what someone said, thinks or why; "fact": anything else.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ import re
 from dataclasses import dataclass, field
 
 from index.text import fold
+from rag.cite import NUMBER_WORDS
 from rag.speakers import FUNCTION_WORDS, Match, Speaker, SpeakerDirectory, person_noun_pattern
 
 WHO_SAID, SPEAKER_VIEW, PROFILE, GENERAL = "who_said", "speaker_view", "profile", "general"
 
-_ASKS_FOR_PERSON = re.compile(
-    r"^\s*(?:who|whom|which\s+(?:(?:two|other|online|remote|\w+)\s+)?"
-    r"(?:panell?ists?|speakers?|participants?|audience\s+members?|members?|persons?|people|one|colleagues?|delegates?|officials?|moderators?|representatives?))\b",
-    re.I,
+WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
+FORMS = (WHO, ROLE, NUMBER, LIST, VIEW, FACT)
+
+_ASKED_PERSON = (
+    r"(?:panell?ists?|speakers?|participants?|audience\s+members?|members?\s+of\s+the\s+audience|persons?|people|"
+    r"delegates?|officials?|moderators?|co-?moderators?|representatives?|colleagues?|one)"
 )
+# "Who ...", "Which (two) panelists ...": the answer is a person (form "who"; with a verb of saying, kind "who_said").
+_ASKS_FOR_PERSON = re.compile(rf"^\s*(?:who|whom)\b|^\s*which\s+(?:\w+\s+){{0,2}}{_ASKED_PERSON}\b", re.I)
 _ATTRIBUTION_VERBS = re.compile(
     r"\b(?:said|say|says|argued?|argues|proposed?|proposes|called|calls|suggest(?:ed|s)?|ask(?:ed|s)?|warn(?:ed|s)?|described?|"
     r"mention(?:ed|s)?|cited?|cites|raised?|brought\s+up|claim(?:ed|s)?|stated?|recommend(?:ed|s)?|dream(?:ed|t)|emphasi[sz]ed|"
@@ -39,9 +50,13 @@ _PROFILE = re.compile(
     re.I,
 )
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
+# Words that ask for what someone said or thinks: the core of both the "speaker_view" kind and the "view" form.
+_VIEW_WORDS = (
+    r"according\s+to|per|view|respond|answer|remarks?|message|closing|recommendation|summari[sz]e|think|thinks|consider|"
+    r"considers|believe|see|sees|judge"
+)
 _VIEW = re.compile(
-    r"\b(?:according\s+to|per|in\s+the\s+view\s+of|view|views|opinion|position|response|respond(?:ed)?|answer(?:ed)?|reply|replied|"
-    r"remarks?|message|closing|final|recommendation|summari[sz]e|think|thinks|consider|considers|believe|believes|see|sees|judge|"
+    rf"\b(?:{_VIEW_WORDS}|in\s+the\s+view\s+of|views|opinion|position|response|responded|answered|reply|replied|final|believes|"
     r"did|does|do)\b",
     re.I,
 )
@@ -79,6 +94,9 @@ class Query:
     kind: str = GENERAL
     targets: tuple[Target, ...] = field(default_factory=tuple)
     position: str | None = None  # "first" or "last": which of the targets' turns the question is about
+    form: str = FACT  # the form of answer asked for (question_form)
+    # "How did A respond to B's question": the targets named before the verb of answering (A), whose words answer.
+    answering: tuple[Target, ...] = field(default_factory=tuple)
 
     @property
     def routed(self) -> bool:
@@ -123,7 +141,77 @@ def analyze(question: str, directory: SpeakerDirectory | None) -> Query:
     position = None
     if targets:
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
-    return Query(question, question_kind(question, bool(targets)), targets, position)
+    return Query(question, question_kind(question, bool(targets)), targets, position, question_form(question), answering_targets(question, targets))
+
+
+_ANSWERING = re.compile(r"\b(?:respond(?:ed|s)?|react(?:ed|s)?|answer(?:ed|s)?|repl(?:y|ied|ies)|pick(?:ed|s)?\s+up|comment(?:ed|s)?\s+on)\b", re.I)
+
+
+def answering_targets(question: str, targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    """The targets a question names before its verb of answering ("How did Chris Painter respond to the Nigerian
+    participant's statistic": Chris Painter); none when it has no such verb or names nobody before it."""
+    verb = _ANSWERING.search(question)
+    if verb is None or len(targets) < 2:
+        return ()
+    before = {_bare(w) for w in re.findall(r"\S+", question[: verb.start()])}
+    return tuple(t for t in targets if identity_words(t.speaker) & before)
+
+
+# -- answer forms ------------------------------------------------------------------------------------
+_ROLE = re.compile(r"\b(?:role|position|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
+_NUMBER = re.compile(
+    # "How far off is a treaty?" asks for a judgement ("far down the pike"), not a distance.
+    r"\bhow\s+(?:many|much|long|old|often|far(?!\s+off))\b|\b(?:what|which)\s+(?:\w+\s+)?(?:share|percentage|per\s*cent|proportion|"
+    r"number|size|year|age|amount|figures?|increase|fraction|rate)\b|\bin\s+what\s+year\b|\bby\s+how\s+many\b",
+    re.I,
+)
+_COUNTED = re.compile(r"\b(?:two|three|four|five|several|multiple|kinds|types|forms|ways)\b", re.I)
+_AUXILIARY = r"(?:did|does|do|is|are|was|were|can|could|has|have|had|should|would|will|caused|make|made)"
+_LIST_HEAD = re.compile(rf"\b(?:which|what)\s+((?:[\w-]+\s+){{0,4}}?)([\w-]+)\s+(?:of\s+[\w\s-]+?\s+)?{_AUXILIARY}\b", re.I)
+_VIEW_FORM = re.compile(
+    rf"\b(?:{_VIEW_WORDS}|say|said|says|react|describe|agree|disagree|call\s+for|called\s+for)\b"
+    r"|^\s*(?:why|how)\b|^\s*(?:does|do|did|is|are|should|can)\b",
+    re.I,
+)
+
+
+def question_form(question: str) -> str:
+    """The form of answer `question` asks for (one of FORMS)."""
+    if _ASKS_FOR_PERSON.search(question):
+        return WHO
+    if _NUMBER.search(question):
+        return NUMBER
+    if _is_list(question):
+        return LIST
+    # "What role should the media play, according to X?" asks for X's view, not X's role.
+    if _ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question):
+        return ROLE
+    if _VIEW_FORM.search(question):
+        return VIEW
+    return FACT
+
+
+_KIND_OF = re.compile(rf"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(?:[\w-]+\s+){{0,2}}?([\w-]+)\s+{_AUXILIARY}\b", re.I)
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a "what/which X" question asks for ("What gap does ...": "gap"; "What kind of approach ...":
+    "approach"), lower-cased; None for none or a name ("What new program for West Africa ...")."""
+    kind_of = _KIND_OF.search(question)
+    head = _LIST_HEAD.search(question)
+    noun = kind_of.group(1) if kind_of else head.group(2) if head else None
+    return None if noun is None or noun[0].isupper() else noun.lower()
+
+
+def _is_list(question: str) -> bool:
+    head = _LIST_HEAD.search(question)
+    if head is None:
+        return False
+    modifiers, noun = head.group(1).lower(), head.group(2).lower()
+    if _COUNTED.search(modifiers + noun):
+        return True
+    # A plural head noun ("Which positions did ...") asks for several items; "-ss", "-us", "-is" are singular.
+    return noun.endswith("s") and not noun.endswith(("ss", "us", "is")) and noun not in NUMBER_WORDS
 
 
 def question_kind(question: str, names_someone: bool) -> str:

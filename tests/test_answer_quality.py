@@ -1,0 +1,148 @@
+"""The answer stage's rules on the real transcript (extractive generator, no model): one place decides a question's
+form, who asked a question read out by a moderator, the speaker's first or last turn, the speaker who answers rather
+than the one answered, several sentences of one passage under one citation, and abstention when the best sentences
+lack the kind of thing the question asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.text import sentence_spans
+from rag import answer_forms as af
+from rag import query as rq
+
+
+def ask(pipeline, question):
+    return pipeline.ask(question, generator="extractive")
+
+
+def test_question_forms_are_decided_in_one_place(pipeline):
+    assert af.question_form is rq.question_form
+    assert pipeline.retriever.analyze("How many member states does ECOWAS comprise?").form == rq.NUMBER
+    assert pipeline.retriever.analyze("Which panelist said privacy matters?").form == rq.WHO
+    assert rq.question_form("Which ECOWAS member states have ratified the Malabo Convention?") == rq.LIST
+
+
+def test_who_asked_names_the_person_the_question_was_read_from(pipeline):
+    answer = ask(pipeline, "Who asked what should be done when a cross-border digital platform refuses to cooperate with national authorities?")
+    assert answer.answer.startswith("Amil: “") and "question from Amil" in answer.quote
+    assert af.asker_named("We have some questions online from Rowanna from Sri Lanka what is the impact") == "Rowanna"
+    assert af.asker_named("I have a question about the treaty.") is None
+
+
+def test_a_final_recommendation_comes_from_the_speakers_last_turn(pipeline):
+    answer = ask(pipeline, "What was Folake Olagunju's final recommendation?")
+    assert "cybersecurity culture" in answer.answer
+    last = max(t.turn_no for t in pipeline.index.turns if t.speaker == answer.citations[0].passage.chunk.speaker)
+    assert answer.citations[0].passage.chunk.turn_no == last
+
+
+def test_the_speaker_who_responds_answers_not_the_one_responded_to(pipeline):
+    question = "How did Chris Painter respond to the Nigerian participant's statistic on cybersecurity and GDP?"
+    query = pipeline.retriever.analyze(question)
+    assert [t.speaker.name for t in query.answering] == ["Christopher Painter"]
+    assert len(query.targets) == 2
+    answer = ask(pipeline, question)
+    assert answer.citations[0].passage.chunk.speaker == "CHRISTOPHER PAINTER"
+
+
+def test_a_quoted_answer_joins_sentences_of_one_passage_under_one_citation(pipeline):
+    # The disruptions are listed in the sentence after the one that names ransomware.
+    answer = ask(pipeline, "What everyday disruptions caused by ransomware did Chris Painter mention as turning it into a political issue?")
+    assert len(answer.citations) == 1
+    core = answer.answer.split(": ", 1)[1].rsplit(" [", 1)[0]
+    passage = answer.citations[0].passage.chunk.text
+    sentences = [passage[a:b] for a, b in sentence_spans(passage) if passage[a:b] in core]
+    assert len(sentences) >= 2 and answer.quote in sentences
+    assert "ransom" in core and "gas" in core and "hamburger" in core
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What percentage of national budgets do ECOWAS member states allocate to cybersecurity?",  # no percentage
+        "How many people attended the session in person in Kyoto?",  # no number near "people"
+        "Which ECOWAS member states have ratified the Malabo Convention?",  # no name the question lacks
+        "What is the name of Argentina's national cybersecurity strategy?",  # only a speaker's name
+        "Where will the next Internet Governance Forum be held?",  # no place named
+        "Which country chairs the UN Ad Hoc Committee on cybercrime?",  # only names the whole session uses ("United Nations")
+    ],
+)
+def test_a_question_whose_answer_type_is_missing_is_not_covered(pipeline, question):
+    answer = ask(pipeline, question)
+    assert answer.abstained, answer.answer
+    assert "kind of answer" in answer.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Roughly what share of all websites in the world pass through Cloudflare's network every day?", "20%"),
+        ("How many countries have signed or acceded to the Budapest Convention, according to Chris Painter?", "80"),
+        ("In which country is the GFC holding a conference bringing the development and cyber communities together?", "Ghana"),
+        ("Where is the audience member Jinson Alufi based?", "Abuja"),
+        ("What disadvantages of developing countries did the Cuban deputy minister mention in his final remarks?", "digital divide"),
+    ],
+)
+def test_the_same_checks_let_covered_questions_through(pipeline, question, expected):
+    answer = ask(pipeline, question)
+    assert not answer.abstained
+    assert expected in answer.answer
+
+
+def test_the_noun_a_question_asks_for_lifts_the_sentence_holding_it():
+    assert rq.asked_noun("What gap does Chris Painter say must be bridged?") == "gap"
+    assert rq.asked_noun("What kind of approach does Chris Painter say capacity building has to be?") == "approach"
+    assert rq.asked_noun("What new program for West Africa was launched?") is None  # a name, not a noun
+    assert af._counted_nouns("How many national CERTs are operational in West Africa?") == {af.stem("certs")}
+    assert af._counted_nouns("How many countries take part in the network?") == {af.stem("countries")}
+
+
+def test_a_number_near_what_is_counted_is_the_answer(pipeline):
+    answer = ask(pipeline, "How many events has the Alliance for the Protection of Children organised to improve digital literacy?")
+    assert "20 events" in answer.answer
+
+
+def test_an_acronym_question_is_answered_by_the_sentence_spelling_it_out(pipeline):
+    assert af._abbreviates("GFC", "Global Forum on Cyber Expertise") and not af._abbreviates("GFC", "Global Forum")
+    answer = ask(pipeline, "What does the acronym GFC stand for?")
+    assert "Global Forum on Cyber Expertise" in answer.answer
+
+
+def test_a_list_question_counting_its_items_prefers_the_sentence_that_counts_them(pipeline):
+    answer = ask(pipeline, "What three levels of resources did the ECOWAS speaker say are lacking in West Africa?")
+    assert "three levels" in answer.answer and "financial" in answer.answer
+
+
+def test_a_short_sentence_stating_the_counted_number_is_not_too_short_to_answer(pipeline):
+    answer = ask(pipeline, "By how many minutes did the session run over time?")
+    assert not answer.abstained and "three minutes" in answer.answer
+
+
+def test_a_question_about_a_speaker_is_answered_from_their_introduction(pipeline):
+    answer = ask(pipeline, "From which city was the EFF speaker participating remotely, and what is her nationality?")
+    assert "New York" in answer.answer and "Peruvian" in answer.answer
+    assert answer.citations[0].passage.chunk.speaker == "OLGA CAVALLI"
+
+
+def test_a_who_question_about_a_named_speakers_case_is_answered_in_their_words(pipeline):
+    answer = ask(pipeline, "Who trained the coaches who supported tech experts in Mona Houck's EU best-practice case?")
+    assert "social psychologists" in answer.answer
+    # A person named in a sentence nearly as good is still the answer.
+    assert "Tracy Hackshaw" in ask(pipeline, "Who co-moderated the session together with Olga Cavalli?").answer
+
+
+def test_word_rarity_from_a_sample_matches_the_whole_index_on_the_bundled_session(pipeline):
+    """The bundled session is smaller than the sample, so every chunk counts; a sample of a larger index keeps the
+    rarity of the words it reads close to the whole index's."""
+    from rag.answer_forms import IDF_SAMPLE, TermWeights
+
+    chunks = pipeline.index.chunks
+    assert len(chunks) <= IDF_SAMPLE
+    assert TermWeights.from_chunks(chunks) == TermWeights.from_texts(c.text for c in chunks)
+    doubled = list(chunks) * (IDF_SAMPLE // len(chunks) + 1)  # every word keeps its share of documents
+    sampled = TermWeights.from_chunks(doubled)
+    whole = TermWeights.from_texts(c.text for c in chunks)
+    for word in ("ransomware", "cybersecurity", "trust"):
+        assert whole.weight(word) < whole.default, word
+        assert abs(sampled.weight(word) - whole.weight(word)) < 0.25, word  # the smoothing terms differ with the count
