@@ -151,11 +151,11 @@ def ablation_section(rows: list[tuple[Config, dict]], settings: Settings, comman
 
 def curve_section(curve: list[dict], chosen: dict, settings: Settings, config_name: str, n_answerable: int, n_unanswerable: int) -> str:
     lines = [
-        "## Abstention threshold",
+        "## Abstention on retrieval similarity alone",
         "",
-        f"The pipeline answers \"not covered\" when the best similarity (question to chunk, or to its best sentence) "
-        f"among the first {min(settings.context_k, settings.retrieve_k)} retrieved passages is below `abstain_threshold`. "
-        f"Swept with the default retriever ({config_name}) over {n_answerable} answerable and {n_unanswerable} "
+        f"A retrieval-only study: \"not covered\" whenever the best similarity (question to chunk, or to its best sentence) "
+        f"among the first {min(settings.context_k, settings.retrieve_k)} retrieved passages is below a threshold, with no "
+        f"other check. Swept with the default retriever ({config_name}) over {n_answerable} answerable and {n_unanswerable} "
         "unanswerable questions:",
         "",
         "| threshold | answerable refused | unanswerable answered |",
@@ -169,10 +169,12 @@ def curve_section(curve: list[dict], chosen: dict, settings: Settings, config_na
         )
     lines += [
         "",
-        f"Chosen: **{chosen['threshold']:.3f}**, the fewest errors by rate (refusal rate + answered-unanswerable rate, "
-        f"the lower threshold on ties). Current default: abstain_threshold={settings.abstain_threshold}. "
-        "Retrieval similarity alone separates the two kinds of question only partly: an uncovered question about a "
-        "covered topic (\"What is Cloudflare's annual revenue?\") scores like a covered one.",
+        f"Best on similarity alone: **{chosen['threshold']:.3f}**, the fewest errors by rate (refusal rate + "
+        "answered-unanswerable rate, the lower threshold on ties). Similarity alone separates the two kinds of question "
+        "only partly: an uncovered question about a covered topic (\"What is Cloudflare's annual revenue?\") scores like a "
+        f"covered one. The pipeline therefore uses a low similarity floor (abstain_threshold={settings.abstain_threshold}) "
+        "together with the answer-stage checks (key-word coverage, a supporting sentence, the kind of answer asked for): "
+        "their trade-off curve is the \"Abstention\" section of the answer-stage study below.",
     ]
     return "\n".join(lines)
 

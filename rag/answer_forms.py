@@ -843,6 +843,7 @@ def profile_answer(targets, passages: list[Passage], directory) -> Draft | None:
     grounding = check_grounding(role_words, " ".join(e.text for e in evidence))
     if not grounding.supported:
         return None
-    # Cite one introducing sentence when it holds the whole role: a second citation would add no support.
-    alone, cited = ground_in(role_words, evidence)
-    return Draft(f"{speaker.name}: {role}", cited[:1] if alone.supported and len(cited) == 1 else evidence[:2], ATTRIBUTION, [], grounding)
+    # Cite the introducing sentences that state the role (one when it holds the whole role), not merely the first
+    # sentences of the introduction: "She is in New York" supports nothing of "Policy Director for Global Privacy".
+    supported, cited = ground_in(role_words, evidence)
+    return Draft(f"{speaker.name}: {role}", cited if supported.supported and cited else evidence[:2], ATTRIBUTION, [], grounding)

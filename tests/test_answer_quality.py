@@ -146,3 +146,10 @@ def test_word_rarity_from_a_sample_matches_the_whole_index_on_the_bundled_sessio
     for word in ("ransomware", "cybersecurity", "trust"):
         assert whole.weight(word) < whole.default, word
         assert abs(sampled.weight(word) - whole.weight(word)) < 0.25, word  # the smoothing terms differ with the count
+
+
+def test_a_role_answer_cites_the_sentence_that_states_the_role(pipeline):
+    answer = pipeline.ask("What is the EFF speaker's job title?", generator="extractive")
+    assert "Policy Director for Global Privacy" in answer.answer
+    assert any("Policy Director for Global Privacy" in c.quote for c in answer.citations), [c.quote for c in answer.citations]
+    assert all(set(c.quote.split()) & {"Policy", "Electronic", "Frontier", "Foundation", "Director"} for c in answer.citations)

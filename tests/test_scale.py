@@ -162,18 +162,6 @@ def test_top_rows_is_a_cut_stable_sort(values, n):
     assert top_rows(scores, n) == full[:n]
 
 
-@hypothesis_settings(max_examples=200, deadline=None)
-@given(scores_strategy)
-def test_rrf_scores_rank_all_finite_rows(values):
-    from rag.retrieve import RRF_K, rrf_scores
-
-    scores = np.array(values, dtype=np.float64)
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    assert np.allclose(rrf_scores(scores), np.where(np.isfinite(scores), 1.0 / (RRF_K + ranks), 0.0))
-
-
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80) | st.sampled_from(["Café naïve", "Ǆ ﬁ ½ e\u0301", "9,126 people", "Ana–Silva’s"]))
 def test_text_fast_paths_change_nothing(text):

@@ -19,9 +19,9 @@ def test_descending_is_a_stable_sort_by_descending_value(values):
 
 
 @hypothesis_settings(max_examples=200, deadline=None)
-@given(float32_values)
-def test_rrf_scores_of_float32_rank_all_finite_rows(values):
-    scores = np.array(values, dtype=np.float32)
+@given(float32_values, st.sampled_from([np.float32, np.float64]))
+def test_rrf_scores_rank_all_finite_rows(values, dtype):
+    scores = np.array(values, dtype=dtype)
     order = np.argsort(-scores, kind="stable")
     ranks = np.empty(len(scores))
     ranks[order] = np.arange(1, len(scores) + 1)
