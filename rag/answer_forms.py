@@ -417,17 +417,17 @@ def tight_context(evidence: list[Evidence]) -> list[Passage]:
     return context
 
 
-def ground_in(claim: str, evidence: list[Evidence]) -> tuple[Grounding, list[Evidence]]:
+def ground_in(claim: str, evidence: list[Evidence], question: str = "") -> tuple[Grounding, list[Evidence]]:
     """The grounding of `claim` in one sentence of `evidence` (the best-covering one), else in all of them
-    together (citing those that share words with it)."""
+    together (citing those that share words with it). Names the `question` uses need not be in the sentence."""
     best: tuple[Grounding, Evidence] | None = None
     for item in evidence:
-        grounding = check_grounding(claim, item.text)
+        grounding = check_grounding(claim, item.text, given=question)
         if grounding.supported and (best is None or grounding.coverage > best[0].coverage):
             best = (grounding, item)
     if best is not None:
         return best[0], [best[1]]
-    joined = check_grounding(claim, " ".join(e.text for e in evidence))
+    joined = check_grounding(claim, " ".join(e.text for e in evidence), given=question)
     claim_words = content_words(claim)
     sharing = [e for e in evidence if claim_words & content_words(e.text)]
     return joined, (sharing[:2] if joined.supported else [])
@@ -442,6 +442,7 @@ def compose(
     who_said: bool = False,
     retry: Callable[[], str] | None = None,
     alongside: list[Evidence] | None = None,
+    question: str = "",
 ) -> Draft:
     """The answer a person reads, in the shape of `form`, from the model's `reply` when it passes the grounding
     check, from a stricter second reply (`retry`) when the first fails, else from the best sentence verbatim.
@@ -476,7 +477,7 @@ def compose(
         attempts = [(reply, GENERATED)]
         for attempt in range(2):
             text, source = attempts[attempt]
-            draft = _generated(form, clean_generated(text), quoted, directory, source)
+            draft = _generated(form, clean_generated(text), quoted, directory, source, question)
             if draft.grounding is not None and draft.grounding.supported:
                 draft.notes = notes
                 if form != NUMBER:
@@ -497,12 +498,12 @@ def _reason(draft: Draft) -> str:
     return draft.grounding.reason if draft.grounding is not None else "the reply was empty"
 
 
-def _generated(form: str, core: str, evidence: list[Evidence], directory, source: str) -> Draft:
+def _generated(form: str, core: str, evidence: list[Evidence], directory, source: str, question: str = "") -> Draft:
     if not core:
         return Draft("", [], source, [], None)
     if form == LIST:
         items = [i.strip(" .") for i in re.split(r",\s*|;\s*|\s+and\s+|\n+|^\s*[-*\d.]+\s*", core) if i.strip(" .")]
-        grounded = [(i, ground_in(i, evidence)) for i in items]
+        grounded = [(i, ground_in(i, evidence, question)) for i in items]
         kept = [(i, g) for i, g in grounded if g[0].supported]
         if len(kept) < 2 or len(kept) < len(items) / 2:
             missing = tuple(i for i, g in grounded if not g[0].supported)
@@ -512,7 +513,7 @@ def _generated(form: str, core: str, evidence: list[Evidence], directory, source
             cited += [e for e in items_evidence if e not in cited]
         text = ", ".join(i for i, _ in kept[:-1]) + " and " + kept[-1][0]
         return Draft(_attributed(text, cited[0], directory), cited[:2], source, [], Grounding(True, 1.0))
-    grounding, cited = ground_in(core, evidence)
+    grounding, cited = ground_in(core, evidence, question)
     if not grounding.supported:
         return Draft(core, [], source, [], grounding)
     if form == NUMBER:

@@ -118,16 +118,21 @@ class Grounding:
         return f"only {self.coverage:.0%} of its words are in the cited text"
 
 
-def check_grounding(claim: str, evidence: str, min_coverage: float = MIN_COVERAGE) -> Grounding:
+def check_grounding(claim: str, evidence: str, min_coverage: float = MIN_COVERAGE, given: str = "") -> Grounding:
     """Are the key facts of `claim` in `evidence`? Every number (digits or words) and every capitalised name must
-    be there, and at least `min_coverage` of its content words (compared by stem, so inflections match)."""
+    be there, and at least `min_coverage` of its content words (compared by stem, so inflections match).
+
+    `given`: the question. A name the question itself uses ("the GFC" in "Where did the GFC launch a hub?") may be
+    repeated by the answer without the cited sentence stating it; numbers never are: they are the facts asked for."""
     claim = _MARKER.sub("", claim)
     evidence_words = set(words(evidence))
     evidence_stems = {stem(w) for w in evidence_words}
+    name_words_known = evidence_words | {w for name in names_in(given) for w in words(name)}
+    name_stems_known = {stem(w) for w in name_words_known}
     missing = [n for n in sorted(numbers_in(claim)) if n not in numbers_in(evidence)]
     for name in names_in(claim):
         name_words = [w for w in words(name) if w not in STOPWORDS]
-        if name_words and not all(w in evidence_words or stem(w) in evidence_stems for w in name_words):
+        if name_words and not all(w in name_words_known or stem(w) in name_stems_known for w in name_words):
             missing.append(name)
     # Numbers were checked above, by value: "six" in the claim and "6" in the evidence are the same word here.
     claim_words = {w for w in content_words(claim) if w not in NUMBER_WORDS and not _DIGITS.match(w)}

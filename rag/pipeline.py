@@ -221,7 +221,8 @@ class Pipeline:
             draft = plan.profile
         else:
             draft = compose(
-                plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if reply is not None else None, plan.alongside
+                plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if reply is not None else None, plan.alongside,
+                plan.question,
             )
         if not draft.text:
             return Answer(plan.question, NOT_COVERED, True, [], retrieved, {}, generator, "none", draft.notes)

@@ -125,3 +125,12 @@ def test_cite_marks_an_unsupported_answer(pipeline):
     passages = pipeline.retriever.search("What is Cloudflare's annual revenue?", k=10)
     cited = cite("Quarterly revenue grew to nine hundred million dollars on subscriptions.", passages)
     assert not cited.supported
+
+
+def test_a_name_the_question_uses_may_be_repeated_but_not_a_number_or_a_new_name():
+    evidence = "We are having a Conference in Ghana, we have a hub with the OAS, we launched a Pacific hub."
+    question = "Where did the GFC launch a Pacific hub?"
+    assert not check_grounding("The GFC launched a Pacific hub.", evidence).supported
+    assert check_grounding("The GFC launched a Pacific hub.", evidence, given=question).supported
+    assert not check_grounding("The GFC launched a Pacific hub in 2017.", evidence, given=question).supported
+    assert not check_grounding("The GFC launched a Pacific hub with the World Bank.", evidence, given=question).supported

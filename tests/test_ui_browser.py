@@ -46,7 +46,7 @@ def ask(page, question: str) -> None:
 
 
 def test_streamed_answer_cites_a_speaker_and_opens_the_whole_turn(page, pipeline, test_output):
-    page.get_by_label("SmolLM2").check()  # the default causal generator, streamed token by token
+    page.get_by_label("SmolLM2").check()  # the causal generator: its reply streams token by token
     ask(page, "Where did the GFC launch a Pacific hub?")
     chat = page.locator("#igf-chat")
     chat.locator("text=▍").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # a partial answer, still being generated
