@@ -200,7 +200,6 @@ def _load_generation(settings: Settings, generation: Path | None, verify: bool) 
         raise IndexMissing(f"no index in {settings.index_dir}; build one with: igf-rag ingest seeds/")
     manifest = _manifest_of(generation)
     manifest.check_settings(settings, generation)
-    checking = None
     if verify:
         # The checksums are computed in a thread while the JSON lines are parsed here (hashing releases the GIL):
         # at 250,000 chunks each takes seconds. Nothing native (FAISS, numpy) reads a file before its checksum passed.

@@ -103,8 +103,8 @@ class Retriever:
             many([text, question])  # both vectors this search needs, in one model call
         dense = self._dense(text, allowed) if mode in ("dense", "hybrid") else None
         lexical = self._bm25(text, allowed) if mode in ("bm25", "hybrid") else None
-        lexical_rrf = self._lexical_rrf(lexical) if lexical is not None and (
-            fusion == "rrf" or (rerank and self.index.sentences is not None and mode == "hybrid")) else None
+        reranking = rerank and self.index.sentences is not None and mode == "hybrid"
+        lexical_rrf = self._lexical_rrf(lexical) if lexical is not None and (fusion == "rrf" or reranking) else None
         fused = self._fuse(dense, lexical, fusion, lexical_rrf)
         if routing == "boost":
             fused = fused + ROUTE_BOOST[fusion] * route
@@ -112,10 +112,10 @@ class Retriever:
             fused = np.where(allowed, fused, -np.inf)
         ranked = top_rows(fused, max(k, RERANK_CANDIDATES) + 1)  # rows further down are never shown or compared
         scores = {row: float(fused[row]) for row in ranked}
-        if rerank and self.index.sentences is not None and mode == "hybrid":
+        if reranking:
             candidates, rest = ranked[:RERANK_CANDIDATES], ranked[RERANK_CANDIDATES:]
             pool = None if len(self.index.chunks) <= self.exact_limit else np.union1d(candidates, _pool(dense, lexical))
-            rescored = self._rerank_scores(text, allowed, lexical, route if routing == "boost" else None, pool, lexical_rrf)
+            rescored = self._rerank_scores(text, allowed, lexical_rrf, route if routing == "boost" else None, pool)
             candidates.sort(key=lambda row: -rescored[row])
             ranked = candidates + rest
             # Re-ranked candidates carry their re-ranking score, shifted above every score of the rest.
@@ -235,11 +235,12 @@ class Retriever:
                 ranked[positive[lexical[positive] < cut]] = -np.inf
         return rrf_scores(ranked)
 
-    def _fuse(self, dense: np.ndarray | None, lexical: np.ndarray | None, fusion: str, lexical_rrf: np.ndarray | None = None) -> np.ndarray:
+    def _fuse(self, dense: np.ndarray | None, lexical: np.ndarray | None, fusion: str, lexical_rrf: np.ndarray | None) -> np.ndarray:
+        """`lexical_rrf`: `_lexical_rrf(lexical)`, which RRF fusion needs whenever there is a lexical ranking."""
         if fusion == "rrf":
             parts = [rrf_scores(dense)] if dense is not None else []
-            if lexical is not None:
-                parts.append(lexical_rrf if lexical_rrf is not None else rrf_scores(np.where(lexical > 0, lexical, -np.inf)))
+            if lexical_rrf is not None:
+                parts.append(lexical_rrf)
             return np.sum(parts, axis=0)
         parts = []
         if dense is not None:
@@ -277,8 +278,7 @@ class Retriever:
         return best
 
     def _rerank_scores(
-        self, text: str, allowed: np.ndarray | None, lexical: np.ndarray, route: np.ndarray | None, pool: np.ndarray | None = None,
-        lexical_rrf: np.ndarray | None = None,
+        self, text: str, allowed: np.ndarray | None, lexical_rrf: np.ndarray, route: np.ndarray | None, pool: np.ndarray | None = None
     ) -> np.ndarray:
         """Per row: RRF of the best sentence's similarity and of BM25, plus the routing lift. Ranks are taken
         over every allowed row, so a candidate's rank means the same as in the first stage; above
@@ -288,8 +288,6 @@ class Retriever:
             rows = pool if allowed is None else pool[allowed[pool]]
         sentence = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
         sentence[rows] = self._sentence_max(self.embedder.encode_query(text), rows)
-        if lexical_rrf is None:
-            lexical_rrf = rrf_scores(np.where(lexical > 0, lexical, -np.inf))
         score = rrf_scores(sentence) + lexical_rrf
         if route is not None:
             score = score + RERANK_ROUTE_BOOST * route
