@@ -629,10 +629,12 @@ def plan_answer(
     query=None,
     sentences: int = 3,
     vectors: Callable[[list[tuple[Passage, int, int]]], np.ndarray] | None = None,
+    turn_at: Callable[[str, int], object] | None = None,
 ) -> AnswerPlan:
     """Decide the answer's form, pick its supporting sentences from `passages`, and measure the confidence.
 
-    `query`: rag.query.Query of the question (speakers it names, whether it asks who said something)."""
+    `query`: rag.query.Query of the question (speakers it names, whether it asks who said something); `turn_at`:
+    (session, turn number) -> index.types.Turn, to find the turn that answers a question the question points at."""
     form = getattr(query, "form", None) or question_form(question)
     targets = list(getattr(query, "targets", ()) or ())
     focus = {t.key for t in (getattr(query, "answering", ()) or targets)}
@@ -643,8 +645,12 @@ def plan_answer(
     introductions = None
     if getattr(query, "kind", "") == "profile":
         introductions = {(t.session_id, a, b) for t in targets for a, b in getattr(t.speaker, "introductions", [])}
+    turns = pointed_turns(query)
+    topic = getattr(query, "answered_topic", None)
+    if topic and turn_at is not None:
+        turns |= answering_turns(topic, passages, turn_at)
     ranked = select_evidence(
-        question, form, passages, embedder, weights, focus, limit=None, vectors=vectors, turns=pointed_turns(query), addressed=addressed,
+        question, form, passages, embedder, weights, focus, limit=None, vectors=vectors, turns=turns, addressed=addressed,
         introductions=introductions,
     )
     if form == WHO and _ASKS_ASKER.search(question):
@@ -814,6 +820,39 @@ def pointed_turns(query) -> set[tuple[str, int]]:
         if turn_nos:
             chosen.add((target.session_id, turn_nos[-1] if position == "last" else turn_nos[0]))
     return chosen
+
+
+ANSWER_MIN_WORDS = 25  # "Yes, please, go ahead.", "Addressed to any speaker?": the floor passing, not the answer
+ANSWER_WITHIN_TURNS = 8  # a question read out, repeated and passed on is answered within a few turns
+
+
+def answering_turns(topic: str, passages: list[Passage], turn_at: Callable[[str, int], object]) -> set[tuple[str, int]]:
+    """(session, turn number) of the turn answering the question asked about `topic` ("the answer to the question on
+    emerging technologies"): the question is the passages' sentence ending in "?" that holds most of the topic's
+    words (at least half); the answer, the first later turn that neither asks it again nor is a short aside."""
+    wanted = {stem(w) for w in content_words(topic)}
+    if not wanted:
+        return set()
+
+    def asks(text: str) -> float:
+        shares = [len(wanted & {stem(w) for w in content_words(text[a:b])}) / len(wanted) for a, b in sentence_spans(text) if text[a:b].rstrip().endswith("?")]
+        return max(shares, default=0.0)
+
+    best, asked = 0.5, None
+    for passage in passages:
+        share = asks(passage.chunk.text)
+        if share > best or (share == best and asked is None):
+            best, asked = share, (passage.chunk.session_id, passage.chunk.turn_no)
+    if asked is None:
+        return set()
+    session_id, asked_in = asked
+    for turn_no in range(asked_in + 1, asked_in + 1 + ANSWER_WITHIN_TURNS):
+        turn = turn_at(session_id, turn_no)
+        if turn is None:
+            break
+        if len(words(turn.text)) >= ANSWER_MIN_WORDS and asks(turn.text) < 0.5:
+            return {(session_id, turn_no)}
+    return set()
 
 
 def profile_answer(targets, passages: list[Passage], directory) -> Draft | None:

@@ -190,7 +190,8 @@ class Pipeline:
         query = self.retriever.analyze(question) if hasattr(self.retriever, "analyze") else None
         weights, vectors = self._answer_tables()
         return plan_answer(
-            question, passages, self.embedder, weights, self.speakers, query, sentences=self.settings.evidence_sentences, vectors=vectors
+            question, passages, self.embedder, weights, self.speakers, query, sentences=self.settings.evidence_sentences, vectors=vectors,
+            turn_at=self.index.turn,
         )
 
     def _refusal(self, plan) -> str | None:

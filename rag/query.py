@@ -97,6 +97,8 @@ class Query:
     form: str = FACT  # the form of answer asked for (question_form)
     # "How did A respond to B's question": the targets named before the verb of answering (A), whose words answer.
     answering: tuple[Target, ...] = field(default_factory=tuple)
+    # "in the answer to the question on emerging technologies": what the answered question was about.
+    answered_topic: str | None = None
 
     @property
     def routed(self) -> bool:
@@ -141,7 +143,10 @@ def analyze(question: str, directory: SpeakerDirectory | None) -> Query:
     position = None
     if targets:
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
-    return Query(question, question_kind(question, bool(targets)), targets, position, question_form(question), answering_targets(question, targets))
+    return Query(
+        question, question_kind(question, bool(targets)), targets, position, question_form(question), answering_targets(question, targets),
+        answered_topic(question),
+    )
 
 
 _ANSWERING = re.compile(r"\b(?:respond(?:ed|s)?|react(?:ed|s)?|answer(?:ed|s)?|repl(?:y|ied|ies)|pick(?:ed|s)?\s+up|comment(?:ed|s)?\s+on)\b", re.I)
@@ -155,6 +160,20 @@ def answering_targets(question: str, targets: tuple[Target, ...]) -> tuple[Targe
         return ()
     before = {_bare(w) for w in re.findall(r"\S+", question[: verb.start()])}
     return tuple(t for t in targets if identity_words(t.speaker) & before)
+
+
+# "the answer to the (online) question on X", "according to the answer on X", "the Cloudflare speaker's response on X".
+_ANSWER_ON = re.compile(
+    r"\b(?:answers?|responses?|repl(?:y|ies))\s+(?:to\s+(?:the|a|an)\s+(?:[\w-]+\s+){0,2}?questions?\s+)?(?:on|about|regarding)\s+(?:the\s+)?([^?,;]+)",
+    re.I,
+)
+
+
+def answered_topic(question: str) -> str | None:
+    """What the question a speaker answered was about, when the question asks about that answer: "In the answer to
+    the question on emerging technologies, ..." -> "emerging technologies"."""
+    found = _ANSWER_ON.search(question)
+    return found.group(1).strip() if found else None
 
 
 # -- answer forms ------------------------------------------------------------------------------------

@@ -153,3 +153,27 @@ def test_a_role_answer_cites_the_sentence_that_states_the_role(pipeline):
     assert "Policy Director for Global Privacy" in answer.answer
     assert any("Policy Director for Global Privacy" in c.quote for c in answer.citations), [c.quote for c in answer.citations]
     assert all(set(c.quote.split()) & {"Policy", "Electronic", "Frontier", "Foundation", "Director"} for c in answer.citations)
+
+
+def test_a_question_about_an_answer_names_the_topic_asked_about():
+    assert rq.answered_topic("In the answer to the question on emerging technologies, which principles were named?") == "emerging technologies"
+    assert rq.answered_topic("Which tasks can AI help with, according to the answer on emerging technologies?") == "emerging technologies"
+    assert rq.answered_topic("What did the Cloudflare speaker say in her response about the treaty?") == "treaty"
+    assert rq.answered_topic("How did Chris Painter answer the Nigerian participant?") is None
+    assert rq.answered_topic("What did Folake Olagunju say about resources?") is None
+
+
+def test_the_answer_to_a_question_read_out_is_the_next_panelist_turn_not_the_repeats(pipeline):
+    # The moderator reads the online question on emerging technologies out, it is repeated three times and the floor
+    # is passed ("Yes, please, go ahead."): the answer is the first long turn after that which does not ask it again.
+    turns = {t.turn_no: t for t in pipeline.index.turns}
+    passages = pipeline.retriever.search("question on emerging technologies", k=10)
+    [(session, answering)] = af.answering_turns("emerging technologies", passages, pipeline.index.turn)
+    asking = [n for n, t in turns.items() if "emerging technologies" in t.text and t.text.rstrip().endswith("?")]
+    assert asking and answering > max(n for n in asking if n < answering)
+    assert all(len(turns[n].text.split()) < af.ANSWER_MIN_WORDS or n in asking for n in range(min(asking) + 1, answering))
+    assert "secure by design" in turns[answering].text
+    assert af.answering_turns("emerging technologies", [], pipeline.index.turn) == set()
+
+    answer = ask(pipeline, "In the answer to the question on emerging technologies, which design principles were named first?")
+    assert answer.citations[0].passage.chunk.turn_no == answering
