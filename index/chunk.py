@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from index.text import sentence_spans
 from index.types import Chunk, Turn
@@ -19,6 +20,9 @@ def chunk_turns(
     overlap_sentences: int = 1,
 ) -> list[Chunk]:
     chunks: list[Chunk] = []
+    # A sentence is counted when it is fitted and again when windows are formed, and speakers' prefixes repeat:
+    # tokenising is most of chunking's time.
+    count_tokens = lru_cache(maxsize=4096)(count_tokens)
     for turn in turns:
         prefix_tokens = count_tokens(f"{turn.speaker_name}: ")
         budget = max_tokens - prefix_tokens
