@@ -115,25 +115,48 @@ class Embedder:
         if self._st is not None:
             vectors = self._st.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=show_progress)
             return np.ascontiguousarray(vectors, dtype=np.float32)
-        return self._encode(texts, batch_size)
+        return self.encode_with_spans(texts, [], batch_size)[0]
 
-    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def encode_with_spans(self, texts: list[str], spans: list[tuple[int, int, int]], batch_size: int = 64):
+        """`encode(texts)`, plus for each (text index, start, end) of `spans` the sum and the number of that text's
+        token states (last hidden layer; [CLS], [SEP] and padding excluded) overlapping those characters: what a
+        caller needs to mean-pool tokens across texts (index.sentences pools a chunk's vector from its sentences'
+        tokens). None for the sentence-transformers fallback, whose pooling need not be a mean."""
         import torch
 
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        if self._st is not None:
+            return None
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        sums = np.zeros((len(spans), self.dimension), dtype=np.float32)
+        counts = np.zeros(len(spans), dtype=np.int64)
+        by_text: dict[int, list[int]] = {}
+        for k, (text_index, _, _) in enumerate(spans):
+            by_text.setdefault(text_index, []).append(k)
         # Longest first, so each batch pads to lengths close to its own (as sentence-transformers does).
         order = np.argsort([-len(t) for t in texts], kind="stable")
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt").to(self.device)
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_length,
+                                       return_tensors="pt", return_offsets_mapping=bool(spans))
+                offsets = batch.pop("offset_mapping", None)
+                batch = batch.to(self.device)
                 hidden = self.model(**batch).last_hidden_state.float()
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 if self.normalize:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[rows] = pooled.cpu().numpy()
-        return out
+                vectors[rows] = pooled.cpu().numpy()
+                local = [(j, k) for j, row in enumerate(rows) for k in by_text.get(int(row), ())]
+                if not local:
+                    continue
+                at, ks = torch.tensor([j for j, _ in local]), [k for _, k in local]
+                bounds = torch.tensor([spans[k][1:] for k in ks])
+                starts, ends = offsets[at, :, 0], offsets[at, :, 1]
+                inside = ((ends > starts) & (starts < bounds[:, 1:]) & (ends > bounds[:, :1])).float()
+                sums[ks] = torch.einsum("st,std->sd", inside, hidden.cpu()[at]).numpy()
+                counts[ks] = inside.sum(1).long().numpy()
+        return vectors, sums, counts
 
 
 class QueryCache:

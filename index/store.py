@@ -27,7 +27,8 @@ from index.settings import Settings
 from index.types import Chunk, Session, Turn
 
 # 2: BM25 model and sentence vectors stored beside the FAISS index.
-FORMAT_VERSION = 2
+# 3: chunk vectors pooled from the sentence pass's tokens (index.sentences.embed_chunks), not a pass of their own.
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
