@@ -95,6 +95,7 @@ class Embedder:
             self.max_length, self.normalize = int(self._st.max_seq_length), True
             self.dimension = int(self._st.get_embedding_dimension())
         self.encode_query = QueryCache(self.encode, maxsize=1024)
+        self._counter = None  # the token counter, made on first use
 
     @property
     def backend(self) -> str:
@@ -107,6 +108,16 @@ class Embedder:
         return self.max_length - 2
 
     def count_tokens(self, text: str) -> int:
+        """Word pieces of `text`, special tokens excluded (a fast tokeniser's own encoder: two thirds of the time of a tokeniser call)."""
+        if self._counter is None:
+            backend = getattr(self.tokenizer, "backend_tokenizer", None)
+            # A copy: the tokeniser's own padding and truncation change with each batch it encodes.
+            self._counter = type(backend).from_str(backend.to_str()) if backend is not None else False
+            if self._counter:
+                self._counter.no_padding()
+                self._counter.no_truncation()
+        if self._counter:
+            return len(self._counter.encode(text, add_special_tokens=False).ids)
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
