@@ -329,6 +329,12 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         "Process CPU s: CPU time of this process during the encode (both threads); on a loaded machine it moves less than wall time.",
         "chunks/s = chunks / wall seconds. A whole ingest also parses, chunks (tokenising every sentence), builds "
         "BM25 and writes the generation.",
+        "Measured and not adopted (2026-11-27, same machine, ratios to the eager bfloat16 model in one process): sentence "
+        "vectors pooled from the chunk pass instead ('late chunking': no second pass, but 6-8 points of answer accuracy "
+        "lost); CTranslate2 4.8.5 int8 (0.4x here, cosine mean 0.997 to float32; its CPU build has no bfloat16); "
+        "torch.compile with freezing (1.35x, but 50 s of compiling per start and 36 s more per new batch shape); a "
+        "hand-fused bfloat16 BERT forward on torch's private oneDNN ops (1.15-1.3x on a quiet machine); batch sizes "
+        "16-256 (64 is fastest).",
         GENERATED_NOTE,
         "Building those indexes is not timed (it reuses the seed's vectors). Timed, with the real model, against an index "
         "of N sessions: `ingest()` of the same N unchanged files (hashes only: nothing parsed, loaded or written); "
