@@ -71,10 +71,9 @@ def embed_chunks(embedder, chunks: list[Chunk], batch: int = 64) -> tuple[np.nda
     Sentence vectors are as `embed_sentences` makes them. A chunk's vector mean-pools its sentences' token states
     (special tokens left out), the speaker prefix counted once, as the chunk's own text holds it. Measured on the
     question set against embedding each chunk's text as well (igf-rag eval, python -m eval.ablation): the same
-    accuracy and hit@1/MRR (3 of 171 answers changed, citation precision 0.832 -> 0.839); dense-only retrieval
-    hit@1 0.43 -> 0.51, MRR 0.56 -> 0.62. Sentence vectors
-    pooled from the chunk pass instead ("late chunking") cost 6-8 points of answer accuracy: in context, every
-    sentence leans towards its chunk, and evidence selection needs them apart.
+    accuracy, citation precision, hit@1 and MRR (3 of 171 answers changed, none for the worse); dense-only retrieval
+    hit@1 0.58 -> 0.64. Sentence vectors pooled from the chunk pass instead ("late chunking") cost 6-8 points of
+    answer accuracy: in context, every sentence leans towards its chunk, and evidence selection needs them apart.
     An embedder without `encode_with_spans` (or whose pooling is not a mean) embeds chunks and sentences apart."""
     encode_with_spans = getattr(embedder, "encode_with_spans", None)
     rows, texts = sentence_texts(chunks)
