@@ -117,3 +117,28 @@ def test_manifest_records_the_precision_of_the_vectors(settings, embedder, tmp_p
     assert read_manifest(copy.index_dir).embedding_precision == embedder.precision
     assert len(load_index(copy).chunks) == 1
 
+
+
+def test_the_frozen_graph_gives_the_models_vectors(texts, questions, embedder, monkeypatch):
+    assert embedder.frozen  # a CPU transformers model is traced and frozen at load
+    monkeypatch.setattr("index.embed.freeze", lambda model, tokenizer: None)
+    eager = Embedder(precision=embedder.precision)
+    assert not eager.frozen
+    for sample in (texts, questions):
+        assert (embedder.encode(sample) * eager.encode(sample)).sum(axis=1).min() >= 0.99999
+
+
+def test_the_model_is_kept_when_tracing_fails_or_disagrees(monkeypatch):
+    import torch
+
+    from index import embed
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no TorchScript here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.jit, "trace", broken)
+        kept = Embedder(precision="fp32")
+    assert not kept.frozen and kept.encode(["Who chaired the session?"]).shape == (1, kept.dimension)
+    monkeypatch.setattr(embed, "FROZEN_MIN_COSINE", 1.01)  # no graph can agree this well
+    assert embed.freeze(kept.model, kept.tokenizer) is None
