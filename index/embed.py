@@ -64,7 +64,7 @@ def mean_pooling_layout(path: Path) -> tuple[int, bool] | None:
     return max_length, modules[2:] == ["Normalize"]
 
 
-# A frozen graph replaces the model only if their vectors agree to this cosine on texts the trace did not see.
+# A frozen graph replaces the model only if every token state agrees to this cosine on texts the trace did not see.
 FROZEN_MIN_COSINE = 0.9999
 
 
@@ -84,18 +84,11 @@ class FrozenEncoder:
 
 
 def freeze(model, tokenizer) -> FrozenEncoder | None:
-    """`model` as a FrozenEncoder, or None when tracing fails or the frozen graph's vectors differ from the model's."""
+    """`model` as a FrozenEncoder, or None when tracing fails or the frozen graph's token states differ from the model's."""
     import logging
     import warnings
 
     import torch
-
-    def pooled(run, texts):
-        batch = dict(tokenizer(texts, padding=True, return_tensors="pt"))
-        with torch.inference_mode():
-            hidden = run(**batch).last_hidden_state.float()
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
 
     example = dict(tokenizer(["Who chaired the session on cybersecurity?", "Thank you."], padding=True, return_tensors="pt"))
     # Tracing reads every attribute of the model; transformers logs about some of them ("loss_type=None ...").
@@ -105,8 +98,11 @@ def freeze(model, tokenizer) -> FrozenEncoder | None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # TorchScript's deprecation notice and the tracer's notes on constants
             frozen = FrozenEncoder(torch.jit.freeze(torch.jit.trace(model, example_kwarg_inputs=example, strict=False).eval()))
-        unseen = ["A longer text than the trace saw, on the chapter on international cooperation of the treaty.", "Yes.", "Tracy?"]
-        agreement = float((pooled(frozen, unseen) * pooled(model, unseen)).sum(1).min())
+        unseen = dict(tokenizer(["A longer text than the trace saw, on the chapter on international cooperation of the treaty.", "Yes.", "Tracy?"],
+                                padding=True, return_tensors="pt"))
+        with torch.inference_mode():
+            states = [run(**unseen).last_hidden_state.float()[unseen["attention_mask"].bool()] for run in (frozen, model)]
+        agreement = float(torch.nn.functional.cosine_similarity(*states, dim=-1).min())
     except Exception:  # noqa: BLE001 - any failure of an optional speed-up leaves the model as it is
         return None
     finally:
