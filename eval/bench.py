@@ -205,8 +205,18 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
     def two_passes(variant):
         return variant.encode(texts, batch_size=64), embed_sentences(variant, chunks)
 
+    def texts_per_batch_only(variant):
+        import index.embed as embed_module
+
+        saved, embed_module.BATCH_TOKENS = embed_module.BATCH_TOKENS, 10**9
+        try:
+            return embed_chunks(variant, chunks)
+        finally:
+            embed_module.BATCH_TOKENS = saved
+
     variants = {f"{embedder.backend}, one pass (the default)": (embedder, lambda v: embed_chunks(v, chunks)),
-                f"{embedder.backend}, two passes (before)": (embedder, two_passes)}
+                f"{embedder.backend}, one pass, 64 texts a batch with no word-piece budget": (embedder, texts_per_batch_only),
+                f"{embedder.backend}, two passes (before that)": (embedder, two_passes)}
     if embedder.precision != "fp32":
         variants["transformers-fp32, one pass"] = (Embedder(ctx.settings.embedding_model, precision="fp32"), lambda v: embed_chunks(v, chunks))
     default = next(iter(variants))
@@ -227,6 +237,9 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
     variant_cosines = {name: (out[0] * fp32[0]).sum(axis=1) for name, out in outputs.items() if "one pass" in name}
     sentence_cosines = (outputs[default][1].vectors * fp32[1].vectors).sum(axis=1)
     min_cosine = float(min(variant_cosines[default].min(), sentence_cosines.min()))
+    from index.sentences import sentence_texts
+
+    ceiling = linear_layer_ceiling(embedder, list(dict.fromkeys(sentence_texts(chunks)[1])), len(texts))
 
     # 2. A whole ingest of the bundled transcript into an empty index: parse, chunk, embed, write.
     log(f"ingest: whole ingest of the bundled transcript x {ctx.repeats} ...")
@@ -239,7 +252,7 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
     whole_s = median([s for s, _ in whole])
 
     rows = [
-        [f"embedding: chunk and sentence vectors ({name}, batch 64)", str(len(texts)), f"{median(seconds):.2f}",
+        [f"embedding: chunk and sentence vectors ({name})", str(len(texts)), f"{median(seconds):.2f}",
          f"{median(variant_cpu[name]):.2f}", f"{len(texts) / median(seconds):.1f}", f"{median(encode_s) / median(seconds):.2f}",
          f"{variant_cosines[name].min():.5f} / {variant_cosines[name].mean():.5f}" if name in variant_cosines else ""]
         for name, seconds in variant_s.items()
@@ -260,6 +273,7 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         "sentence_cosine_vs_fp32": {"min": float(sentence_cosines.min()), "mean": float(sentence_cosines.mean())},
         "whole_ingest_s": [s for s, _ in whole],
         "whole_ingest_chunks_per_s": whole[0][1] / whole_s,
+        "linear_layer_ceiling": ceiling,
         "torch_threads": threads,
     }
 
@@ -324,8 +338,11 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         f"float32 ones {min_cosine:.5f}.",
         "Embedding = ingest's model stage: one pass over every distinct sentence (\"speaker: sentence\") gives the sentence "
         "vectors, and each chunk's vector is the mean of its sentences' token states (index.sentences.embed_chunks). "
-        "'two passes' is what ingest did before: the chunk texts, then the sentences. chunks/s counts chunks, each "
-        "with its sentence vectors.",
+        "Batches hold up to 64 texts and 2,048 word pieces with padding, longest texts first (index.embed.token_batches); "
+        "'no word-piece budget' batches 64 texts whatever their length (before, sorted by characters rather than word "
+        f"pieces, it padded even more): {ceiling['padded_tokens_64_texts_a_batch']:,} word pieces with "
+        f"padding against {ceiling['padded_tokens']:,} ({ceiling['real_tokens']:,} real). 'two passes' is what ingest "
+        "did before that: the chunk texts, then the sentences. chunks/s counts chunks, each with its sentence vectors.",
         "Process CPU s: CPU time of this process during the encode (both threads); on a loaded machine it moves less than wall time.",
         "chunks/s = chunks / wall seconds. A whole ingest also parses, chunks (tokenising every sentence), builds "
         "BM25 and writes the generation.",
@@ -333,8 +350,16 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         "vectors pooled from the chunk pass instead ('late chunking': no second pass, but 6-8 points of answer accuracy "
         "lost); CTranslate2 4.8.5 int8 (0.4x here, cosine mean 0.997 to float32; its CPU build has no bfloat16); "
         "torch.compile with freezing (1.35x, but 50 s of compiling per start and 36 s more per new batch shape); a "
-        "hand-fused bfloat16 BERT forward on torch's private oneDNN ops (1.15-1.3x on a quiet machine); batch sizes "
-        "16-256 (64 is fastest).",
+        "hand-fused bfloat16 BERT forward on torch's private oneDNN ops (1.15-1.3x on a quiet machine); 16-256 texts "
+        "a batch (64 is fastest); 4,096 or 8,192 word pieces a batch instead of 2,048 (1.0x, 0.8x); int8 dynamic "
+        "quantisation (torch.ao, oneDNN engine: its int8 products alone 1.5x the bfloat16 ones, but the API is "
+        "deprecated and the rest of the model would run in float32); OMP_WAIT_POLICY=ACTIVE for ingest (no change: "
+        "its batches are long enough that waiting threads do not matter).",
+        f"The ceiling: the model's linear layers alone do {ceiling['gflop']:.0f} GFLOP for these sentences "
+        f"({ceiling['padded_tokens']:,} word pieces with padding, {ceiling['real_tokens']:,} without), and this machine's "
+        f"torch multiplies matrices of their shapes in {embedder.precision} at {ceiling['gflop_per_s']:.0f} GFLOP/s "
+        f"(measured in this run): {ceiling['floor_s']:.2f} s, at most {ceiling['ceiling_chunks_per_s']:.0f} chunks/s "
+        "before attention, GELU, layer norms and tokenising take any time (eval.bench.linear_layer_ceiling).",
         GENERATED_NOTE,
         "Building those indexes is not timed (it reuses the seed's vectors). Timed, with the real model, against an index "
         "of N sessions: `ingest()` of the same N unchanged files (hashes only: nothing parsed, loaded or written); "
@@ -347,6 +372,39 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         f"Medians of {ctx.repeats} repeats." if ctx.repeats > 1 else "One run each (--quick): a smoke test, not a measurement.",
     ]
     return result
+
+
+def linear_layer_ceiling(embedder, texts: list[str], chunks: int) -> dict:
+    """What the model's linear layers alone allow: their multiply-adds over the word pieces ingest feeds the model
+    (padding included, batched as index.embed batches them), at the rate this machine's torch multiplies matrices of
+    those shapes in the model's dtype. Attention, GELU, layer norms and tokenising come on top, so no batching or
+    graph change of this model gets past it."""
+    import torch
+    from transformers import AutoConfig
+
+    from index.embed import BATCH_TOKENS, resolve_model_path, token_batches
+
+    config = AutoConfig.from_pretrained(resolve_model_path(embedder.model_name))
+    hidden, inner, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    lengths = [len(ids) for ids in embedder.tokenizer(texts, truncation=True, max_length=embedder.max_length)["input_ids"]]
+    def padded_size(max_tokens: int) -> int:
+        return sum(len(b) * max(lengths[i] for i in b) for b in token_batches(lengths, 64, max_tokens))
+
+    padded = padded_size(BATCH_TOKENS)
+    dtype = torch.bfloat16 if embedder.precision == "bf16" else torch.float32
+    rows = 2048
+    shapes = [(hidden, hidden)] * 4 + [(hidden, inner), (inner, hidden)]  # q, k, v, attention output; the two MLP layers
+    per_layer_s = 0.0
+    with torch.inference_mode():
+        for fan_in, fan_out in shapes:
+            x, w, b = torch.randn(rows, fan_in, dtype=dtype), torch.randn(fan_out, fan_in, dtype=dtype), torch.randn(fan_out, dtype=dtype)
+            torch.nn.functional.linear(x, w, b)
+            per_layer_s += median([timed(lambda: torch.nn.functional.linear(x, w, b))[0] for _ in range(15)])
+    flops_per_token = 2 * layers * sum(a * c for a, c in shapes)
+    rate = flops_per_token / layers * rows / per_layer_s  # FLOP/s over one layer's six products, weighted by their work
+    floor_s = padded * flops_per_token / rate
+    return {"real_tokens": sum(lengths), "padded_tokens": padded, "padded_tokens_64_texts_a_batch": padded_size(10**9), "gflop": padded * flops_per_token / 1e9,
+            "gflop_per_s": rate / 1e9, "floor_s": floor_s, "ceiling_chunks_per_s": chunks / floor_s}
 
 
 def _torch_threads() -> int:

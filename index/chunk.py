@@ -53,12 +53,13 @@ def _windows(text: str, count_tokens: TokenCounter, budget: int, overlap: int) -
     windows, first = [], 0
     while first < len(pieces):
         last, used = first, sizes[first]
-        # A window is measured as one string, which can tokenise differently from the sum of its parts.
         while last + 1 < len(pieces) and used + sizes[last + 1] + 1 <= budget:
-            if count_tokens(text[pieces[first][0] : pieces[last + 1][1]]) > budget:
-                break
             last += 1
             used += sizes[last]
+        # A window is measured as one string, which can tokenise differently from the sum of its parts. Once, not at
+        # every sentence added: a longer string never has fewer tokens, and tokenising is most of chunking's time.
+        while last > first and count_tokens(text[pieces[first][0] : pieces[last][1]]) > budget:
+            last -= 1
         windows.append((pieces[first][0], pieces[last][1]))
         if last + 1 >= len(pieces):
             break

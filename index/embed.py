@@ -192,14 +192,11 @@ class Embedder:
         by_text: dict[int, list[int]] = {}
         for k, (text_index, _, _) in enumerate(spans):
             by_text.setdefault(text_index, []).append(k)
-        # Longest first, so each batch pads to lengths close to its own (as sentence-transformers does).
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_offsets_mapping=bool(spans))
+        all_offsets = encoded.pop("offset_mapping", None)
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                rows = order[start : start + batch_size]
-                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=self.max_length,
-                                       return_tensors="pt", return_offsets_mapping=bool(spans))
-                offsets = batch.pop("offset_mapping", None)
+            for rows in token_batches([len(ids) for ids in encoded["input_ids"]], batch_size, BATCH_TOKENS):
+                batch = self.tokenizer.pad({key: [values[i] for i in rows] for key, values in encoded.items()}, return_tensors="pt")
                 batch = batch.to(self.device)
                 hidden = self.model(**batch).last_hidden_state.float()
                 mask = batch["attention_mask"].unsqueeze(-1).float()
@@ -210,6 +207,9 @@ class Embedder:
                 local = [(j, k) for j, row in enumerate(rows) for k in by_text.get(int(row), ())]
                 if not local:
                     continue
+                offsets = torch.zeros((len(rows), hidden.shape[1], 2), dtype=torch.long)  # padding: empty (0, 0) spans
+                for j, row in enumerate(rows):
+                    offsets[j, : len(all_offsets[row])] = torch.tensor(all_offsets[row])
                 at, ks = torch.tensor([j for j, _ in local]), [k for _, k in local]
                 bounds = torch.tensor([spans[k][1:] for k in ks])
                 starts, ends = offsets[at, :, 0], offsets[at, :, 1]
@@ -217,6 +217,25 @@ class Embedder:
                 sums[ks] = torch.einsum("st,std->sd", inside, hidden.cpu()[at]).numpy()
                 counts[ks] = inside.sum(1).long().numpy()
         return vectors, sums, counts
+
+
+# Word pieces per batch, padding included: batches of short texts grow, batches of long ones shrink. Measured on the
+# bundled transcript's sentences against 64 texts a batch sorted by characters: 1.4x (2,048), 1.4x (4,096), 1.1x (8,192).
+BATCH_TOKENS = 2048
+
+
+def token_batches(lengths: list[int], max_texts: int, max_tokens: int = BATCH_TOKENS) -> list[np.ndarray]:
+    """Text indices in batches, longest first, each batch at most `max_texts` texts and (unless one text alone
+    exceeds it) `max_tokens` once padded to its longest text: padding is work the model does for nothing."""
+    batches, current = [], []
+    for i in np.argsort([-n for n in lengths], kind="stable"):
+        if current and (len(current) >= max_texts or (len(current) + 1) * lengths[current[0]] > max_tokens):
+            batches.append(np.asarray(current))
+            current = []
+        current.append(int(i))
+    if current:
+        batches.append(np.asarray(current))
+    return batches
 
 
 class QueryCache:

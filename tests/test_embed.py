@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from index.chunk import chunk_turns
-from index.embed import Embedder, effective_precision, mean_pooling_layout, native_bf16, resolve_model_path
+from index.embed import Embedder, effective_precision, mean_pooling_layout, native_bf16, resolve_model_path, token_batches
 from index.ingest import ingest
 from index.parse import parse_file
 from index.sentences import sentence_texts
@@ -142,3 +142,16 @@ def test_the_model_is_kept_when_tracing_fails_or_disagrees(monkeypatch):
     assert not kept.frozen and kept.encode(["Who chaired the session?"]).shape == (1, kept.dimension)
     monkeypatch.setattr(embed, "FROZEN_MIN_COSINE", 1.01)  # no graph can agree this well
     assert embed.freeze(kept.model, kept.tokenizer) is None
+
+
+def test_token_batches_cover_every_text_once_within_both_limits(texts, embedder):
+    lengths = [embedder.count_tokens(t) + 2 for t in texts]
+    batches = token_batches(lengths, max_texts=64, max_tokens=2048)
+    order = np.concatenate(batches)
+    assert sorted(order.tolist()) == list(range(len(texts)))
+    assert [lengths[i] for i in order] == sorted(lengths, reverse=True)  # longest first, so each batch pads little
+    for batch in batches:
+        padded = len(batch) * max(lengths[i] for i in batch)
+        assert len(batch) <= 64 and (padded <= 2048 or len(batch) == 1)
+    # Sorted by word pieces, padding stays under a tenth of the real tokens (64 texts sorted by characters: about half).
+    assert sum(len(b) * max(lengths[i] for i in b) for b in batches) < 1.1 * sum(lengths)
