@@ -467,6 +467,10 @@ def compose(
             found = None
         if found is not None:
             person, item, source = found
+            if item.passage.chunk.chunk_id != evidence[0].passage.chunk.chunk_id:
+                # The best sentence's passage names the person too ("dear co-moderator here" beside "Here with me is
+                # Tracy Hackshaw"): that passage, the one that answers, is the one to cite, not a passing mention.
+                item = next((e for e in alongside or () if person in people_mentioned(e.text, e.passage.chunk.session_id, directory, named or set())), item)
             # The name answers; the sentence beside it lets the reader check it at a glance.
             return Draft(f"{person.label(full_role=True)}: “{item.text}”", [item], source, [])
     notes: list[str] = []

@@ -148,6 +148,15 @@ def test_word_rarity_from_a_sample_matches_the_whole_index_on_the_bundled_sessio
         assert abs(sampled.weight(word) - whole.weight(word)) < 0.25, word  # the smoothing terms differ with the count
 
 
+def test_a_who_answer_cites_the_passage_that_answers_when_it_names_the_person(pipeline):
+    # The best sentence ("dear co-moderator here") names no one; a later passage hands the floor to "Tracy". The
+    # passage that answers introduces him by name too, so that passage is cited, with the sentence naming him.
+    answer = ask(pipeline, "Who co-moderated the session together with Olga Cavalli?")
+    assert answer.answer.startswith("Tracy Hackshaw")
+    cited = answer.citations[0]
+    assert "co‑moderator" in cited.passage.chunk.text and "Tracy Hackshaw" in cited.quote, cited.quote
+
+
 def test_a_role_answer_cites_the_sentence_that_states_the_role(pipeline):
     answer = pipeline.ask("What is the EFF speaker's job title?", generator="extractive")
     assert "Policy Director for Global Privacy" in answer.answer
