@@ -157,6 +157,19 @@ def test_a_who_answer_cites_the_passage_that_answers_when_it_names_the_person(pi
     assert "co‑moderator" in cited.passage.chunk.text and "Tracy Hackshaw" in cited.quote, cited.quote
 
 
+def test_a_quoted_answer_comes_from_the_passage_with_two_supporting_sentences(pipeline):
+    # Another passage holds the single best sentence; the passage cited holds two nearly as good, and the answer.
+    question = "What should the international cooperation chapter of the cybercrime treaty be subject to, according to Katitza Rodriguez?"
+    answer = ask(pipeline, question)
+    assert "subject to International Human Rights Law" in answer.answer
+    assert "subject to International Human Rights Law" in answer.citations[0].passage.chunk.text
+    passages = pipeline.retriever.search(question, k=10)[: pipeline.settings.context_k]
+    ranked = af.select_evidence(question, af.VIEW, passages, pipeline.embedder, pipeline._answer_tables()[0], limit=None)
+    lead = af.lead_with_best_passage(ranked)[0]
+    assert lead is not ranked[0] and lead.passage.chunk.chunk_id == answer.citations[0].passage.chunk.chunk_id
+    assert lead is next(e for e in ranked if e.passage is lead.passage)  # the passage's own best sentence leads
+
+
 def test_a_role_answer_cites_the_sentence_that_states_the_role(pipeline):
     answer = pipeline.ask("What is the EFF speaker's job title?", generator="extractive")
     assert "Policy Director for Global Privacy" in answer.answer
