@@ -52,3 +52,21 @@ def test_lexical_ranking_above_the_exact_limit_counts_the_best_rows_and_their_ti
     assert np.array_equal(capped[kept], exact[kept])  # the ranked rows keep their exact RRF
     retriever.exact_limit = len(lexical)
     assert np.array_equal(retriever._lexical_rrf(lexical), exact)  # at or below the limit: every row is ranked
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 300), max_size=200), st.integers(1, 128), st.integers(1, 4096))
+def test_token_batches_keep_both_limits_and_every_text_once(lengths, max_texts, max_tokens):
+    from index.embed import token_batches
+
+    batches = token_batches(lengths, max_texts, max_tokens)
+    order = [int(i) for batch in batches for i in batch]
+    assert sorted(order) == list(range(len(lengths)))
+    assert [lengths[i] for i in order] == sorted(lengths, reverse=True)
+    for batch in batches:
+        assert 1 <= len(batch) <= max_texts
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= max_tokens
+    # Greedy: a batch closes only when the next text would break a limit.
+    for batch, following in zip(batches, batches[1:]):
+        widest = max(lengths[i] for i in batch)
+        assert len(batch) == max_texts or (len(batch) + 1) * widest > max_tokens
