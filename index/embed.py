@@ -97,7 +97,8 @@ def freeze(model, tokenizer) -> FrozenEncoder | None:
         quiet.setLevel(logging.ERROR)
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # TorchScript's deprecation notice and the tracer's notes on constants
-            frozen = FrozenEncoder(torch.jit.freeze(torch.jit.trace(model, example_kwarg_inputs=example, strict=False).eval()))
+            # check_trace=False: torch's own check re-runs the example (0.4 s of every start); the check below is stricter.
+            frozen = FrozenEncoder(torch.jit.freeze(torch.jit.trace(model, example_kwarg_inputs=example, strict=False, check_trace=False).eval()))
         unseen = dict(tokenizer(["A longer text than the trace saw, on the chapter on international cooperation of the treaty.", "Yes.", "Tracy?"],
                                 padding=True, return_tensors="pt"))
         with torch.inference_mode():
