@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from index.text import fold
 from rag.cite import NUMBER_WORDS
@@ -127,14 +128,19 @@ def _bare(word: str) -> str:
     return fold(re.sub(r"['’]s$", "", word.strip(".,;:?!\"'()")))
 
 
-def identity_words(speaker: Speaker) -> set[str]:
-    words = set()
-    for alias in speaker.aliases:
+def identity_words(speaker: Speaker) -> frozenset[str]:
+    # Memoised on what it reads: with a thousand sessions, one question can target the same person in hundreds.
+    return _identity_words(frozenset(speaker.aliases), frozenset(speaker.acronyms), speaker.organisation)
+
+
+@lru_cache(maxsize=4096)
+def _identity_words(aliases: frozenset[str], acronyms: frozenset[str], organisation: str | None) -> frozenset[str]:
+    words = set(acronyms)
+    for alias in aliases:
         words.update(alias.split())
-    words |= speaker.acronyms
-    if speaker.organisation and len(speaker.organisation.split()) == 1:
-        words.add(fold(speaker.organisation))
-    return {w for w in words if w not in FUNCTION_WORDS}
+    if organisation and len(organisation.split()) == 1:
+        words.add(fold(organisation))
+    return frozenset(w for w in words if w not in FUNCTION_WORDS)
 
 
 def analyze(question: str, directory: SpeakerDirectory | None) -> Query:

@@ -148,9 +148,12 @@ class Retriever:
         weights = np.zeros(len(self.index.chunks), dtype=np.float32)
         if not query.targets:
             return weights
-        # Row lists per (session, speaker) and per session: work grows with the routed passages, not the corpus.
+        # Row lists per (session, speaker) and per session: work grows with the routed passages, not the corpus. A
+        # lift is a maximum, so rows are gathered per weight and lifted once: a speaker named by organisation can be
+        # a target in every one of a thousand sessions.
         by_speaker, by_session = self._row_groups()
         none = np.zeros(0, dtype=np.int64)
+        lifted: dict[float, list[np.ndarray]] = {}
         for target in query.targets:
             own = by_speaker.get((target.session_id, target.key), none)
             if target.turn_nos is not None:
@@ -158,29 +161,16 @@ class Retriever:
             if query.position and len(own):
                 turns = sorted(set(self._turn[own].tolist()))
                 chosen = turns[-1] if query.position == "last" else self._first_substantive(target.session_id, turns)
-                _lift(weights, own[self._turn[own] == chosen], POSITION_WEIGHT)
-            _lift(weights, own, 1.0)
+                lifted.setdefault(POSITION_WEIGHT, []).append(own[self._turn[own] == chosen])
+            lifted.setdefault(1.0, []).append(own)
             if query.kind == PROFILE:
                 session = by_session.get(target.session_id, none)
                 for start, end in target.speaker.introductions:
-                    _lift(weights, session[(self._start[session] < end) & (start < self._end[session])], INTRODUCTION_WEIGHT)
-            _lift(weights, by_speaker.get((target.session_id, "UNKNOWN"), none), UNKNOWN_SHARE)
-        return weights
-        for target in query.targets:
-            own = (self._session == target.session_id) & (self._speaker == target.key)
-            if target.turn_nos is not None:
-                own &= np.isin(self._turn, list(target.turn_nos))
-            if query.position and own.any():
-                turns = sorted(set(self._turn[own].tolist()))
-                chosen = turns[-1] if query.position == "last" else self._first_substantive(target.session_id, turns)
-                weights = np.maximum(weights, POSITION_WEIGHT * (own & (self._turn == chosen)).astype(np.float32))
-            weights = np.maximum(weights, own.astype(np.float32))
-            if query.kind == PROFILE:
-                for start, end in target.speaker.introductions:
-                    introducing = (self._session == target.session_id) & (self._start < end) & (start < self._end)
-                    weights = np.maximum(weights, INTRODUCTION_WEIGHT * introducing.astype(np.float32))
-            unnamed = (self._session == target.session_id) & (self._speaker == "UNKNOWN")
-            weights = np.maximum(weights, UNKNOWN_SHARE * unnamed.astype(np.float32))
+                    lifted.setdefault(INTRODUCTION_WEIGHT, []).append(session[(self._start[session] < end) & (start < self._end[session])])
+        for session_id in dict.fromkeys(t.session_id for t in query.targets):
+            lifted.setdefault(UNKNOWN_SHARE, []).append(by_speaker.get((session_id, "UNKNOWN"), none))
+        for weight, rows in lifted.items():
+            _lift(weights, np.concatenate(rows), weight)
         return weights
 
     def _row_groups(self) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, np.ndarray]]:

@@ -195,3 +195,48 @@ def test_query_cache_embeds_missing_queries_in_one_call():
     assert list(cache.vectors) == ["xyz", "q"]  # least recently used dropped
     cache.cache_clear()
     assert not cache.vectors
+
+
+def plain_route_weights(retriever, query) -> np.ndarray:
+    """Routing weights computed over every row, one target at a time: what Retriever.route_weights must equal."""
+    from rag.query import PROFILE
+    from rag.retrieve import INTRODUCTION_WEIGHT, POSITION_WEIGHT, UNKNOWN_SHARE
+
+    chunks = retriever.index.chunks
+    session = np.array([c.session_id for c in chunks], dtype=object)
+    speaker = np.array([c.speaker for c in chunks], dtype=object)
+    turn = np.array([c.turn_no for c in chunks])
+    start = np.array([c.start_char for c in chunks])
+    end = np.array([c.end_char for c in chunks])
+    weights = np.zeros(len(chunks), dtype=np.float32)
+    for target in query.targets:
+        own = (session == target.session_id) & (speaker == target.key)
+        if target.turn_nos is not None:
+            own &= np.isin(turn, list(target.turn_nos))
+        if query.position and own.any():
+            turns = sorted(set(turn[own].tolist()))
+            chosen = turns[-1] if query.position == "last" else retriever._first_substantive(target.session_id, turns)
+            weights = np.maximum(weights, POSITION_WEIGHT * (own & (turn == chosen)))
+        weights = np.maximum(weights, own.astype(np.float32))
+        if query.kind == PROFILE:
+            for a, b in target.speaker.introductions:
+                weights = np.maximum(weights, INTRODUCTION_WEIGHT * ((session == target.session_id) & (start < b) & (a < end)))
+        weights = np.maximum(weights, UNKNOWN_SHARE * ((session == target.session_id) & (speaker == "UNKNOWN")))
+    return weights
+
+
+def test_route_weights_equal_the_plain_computation(large, embedder):
+    from index.store import load_index
+    from rag.retrieve import Retriever
+    from rag.speakers import SpeakerDirectory
+
+    index = load_index(large)
+    retriever = Retriever(index, embedder, "hybrid", settings=large, directory=SpeakerDirectory(index.turns))
+    asked = questions(400) + ["What was Folake Olagunju's final recommendation?", "What is the EFF speaker's job title?",
+                              "What did Chris Painter say in his first remarks?"]
+    routed = 0
+    for question in asked:
+        query = retriever.analyze(question)
+        routed += bool(query.targets)
+        assert np.array_equal(retriever.route_weights(query), plain_route_weights(retriever, query)), question
+    assert routed >= 50  # most questions name or describe a speaker, in every generated session
