@@ -689,14 +689,19 @@ SECOND_SENTENCE_SHARE = 0.2
 def lead_with_best_passage(ranked: list[Evidence]) -> list[Evidence]:
     """`ranked` (best first) with the best sentence of the best passage first: passages scored by their best sentence
     plus SECOND_SENTENCE_SHARE of their second best."""
+    if not ranked:
+        return ranked
     best_two: dict[str, list[Evidence]] = {}
     for item in ranked:
         kept = best_two.setdefault(item.passage.chunk.chunk_id, [])
         if len(kept) < 2:
             kept.append(item)
-    if not best_two:
-        return ranked
-    lead = max(best_two.values(), key=lambda pair: pair[0].score + SECOND_SENTENCE_SHARE * (max(0.0, pair[1].score) if len(pair) > 1 else 0.0))[0]
+
+    def passage_score(pair: list[Evidence]) -> float:
+        second = max(0.0, pair[1].score) if len(pair) > 1 else 0.0
+        return pair[0].score + SECOND_SENTENCE_SHARE * second
+
+    lead = max(best_two.values(), key=passage_score)[0]
     return [lead] + [item for item in ranked if item is not lead]
 
 
