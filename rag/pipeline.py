@@ -25,6 +25,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self._generators: dict[str, object] = {}
         self._embedder = None
+        self._ingest_embedder = None
         self._index = None
         self._retriever = None
         self._speakers = None
@@ -33,12 +34,22 @@ class Pipeline:
     # Heavy parts load on first use, once, and are shared by every caller.
     @property
     def embedder(self):
+        """What embeds questions (and the few sentences answering embeds): index.query_graph.load_query_encoder."""
         with self._lock:
-            if self._embedder is None:
-                from index.embed import Embedder
+            return self._embedder_unlocked()
 
-                self._embedder = Embedder(self.settings.embedding_model, precision=self.settings.embedding_precision)
-            return self._embedder
+    @property
+    def ingest_embedder(self):
+        """The torch embedder that builds the index (loaded on the first upload; the question graph cannot ingest)."""
+        with self._lock:
+            if self._ingest_embedder is None:
+                if hasattr(self._embedder, "encode_with_spans"):
+                    self._ingest_embedder = self._embedder  # questions already run on torch: one model, not two
+                else:
+                    from index.embed import Embedder
+
+                    self._ingest_embedder = Embedder(self.settings.embedding_model, precision=self.settings.embedding_precision)
+            return self._ingest_embedder
 
     @property
     def index(self):
@@ -79,9 +90,9 @@ class Pipeline:
 
     def _embedder_unlocked(self):
         if self._embedder is None:
-            from index.embed import Embedder
+            from index.query_graph import load_query_encoder
 
-            self._embedder = Embedder(self.settings.embedding_model, precision=self.settings.embedding_precision)
+            self._embedder = load_query_encoder(self.settings)
         return self._embedder
 
     def warm_up(self, generator: str | None = None) -> None:

@@ -55,11 +55,22 @@ def settings(tmp_path_factory, embedder):
 
 
 @pytest.fixture(scope="session")
-def pipeline(settings, embedder):
+def query_encoder(settings):
+    """What the default pipeline embeds questions with: the ONNX graph of the embedding model (exported once per machine)."""
+    from index.query_graph import QueryGraph, load_query_encoder
+
+    result = load_query_encoder(settings)
+    assert isinstance(result, QueryGraph), "the default question encoder fell back to torch"
+    return result
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings, embedder, query_encoder):
     from rag.pipeline import Pipeline
 
     result = Pipeline(settings)
-    result._embedder = embedder  # share the session's model instead of loading a second copy
+    result._embedder = query_encoder  # the default path, loaded once for the session
+    result._ingest_embedder = embedder  # share the session's torch model instead of loading a second copy
     return result
 
 

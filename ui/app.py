@@ -451,7 +451,7 @@ def ingest_upload(pipeline: Pipeline, path: Path) -> str:
     uploads.mkdir(parents=True, exist_ok=True)
     target = uploads / name
     shutil.copyfile(path, target)
-    report = ingest([target], pipeline.settings, pipeline.embedder)
+    report = ingest([target], pipeline.settings, pipeline.ingest_embedder)
     if report.errors:
         target.unlink(missing_ok=True)  # not indexed: keep uploads/ to what the index holds
         raise UploadError("; ".join(e.replace(str(target), name) for e in report.errors))
@@ -522,7 +522,7 @@ def serve(settings: Settings, auth: str | None = None) -> None:
         )
     pipeline = Pipeline(settings)
     try:
-        ensure_index(settings, lambda: pipeline.embedder)
+        ensure_index(settings, lambda: pipeline.ingest_embedder)
         console.print("Loading the models…", highlight=False)
         pipeline.warm_up()
         pipeline.generator("extractive")  # the pipeline falls back to it when a generated answer is unsupported
