@@ -60,17 +60,21 @@ def ensure_query_graph(cache_root: Path, model_name: str) -> Path:
         return target
     from filelock import FileLock
 
-    cache_root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache_root / "query-graph.lock")):
-        if (target / INFO_FILE).exists():
-            return target
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_root))
-        staging.chmod(0o755)  # mkdtemp's 0700 would hide the cache from other users of a shared data directory
-        try:
-            export_query_graph(Path(resolve_model_path(model_name)), staging)
-            os.replace(staging, target)  # readers find the whole graph or none of it
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    try:
+        cache_root.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(cache_root / "query-graph.lock")):
+            if (target / INFO_FILE).exists():
+                return target
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_root))
+            staging.chmod(0o755)  # mkdtemp's 0700 would hide the cache from other users of a shared data directory
+            try:
+                export_query_graph(Path(resolve_model_path(model_name)), staging)
+                shutil.rmtree(target, ignore_errors=True)  # a graph without its info file is unfinished or damaged
+                os.replace(staging, target)  # readers find the whole graph or none of it
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError as error:
+        raise GraphUnavailable(f"cannot write the question graph to {cache_root}: {error.strerror or error}") from error
     return target
 
 
@@ -190,7 +194,12 @@ def load_query_encoder(settings):
     settings ask for torch or the model cannot be exported (the reason is logged)."""
     if settings.query_backend == "onnx":
         try:
-            return QueryGraph(ensure_query_graph(settings.model_cache, settings.embedding_model))
+            directory = ensure_query_graph(settings.model_cache, settings.embedding_model)
+            try:
+                return QueryGraph(directory)
+            except Exception:  # noqa: BLE001 - ONNX Runtime's load errors have no common type; the cache is ours to redo
+                shutil.rmtree(directory, ignore_errors=True)
+                return QueryGraph(ensure_query_graph(settings.model_cache, settings.embedding_model))
         except GraphUnavailable as error:
             import logging
 

@@ -155,3 +155,22 @@ def test_answering_never_imports_torch(settings, query_encoder):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert "Folake Olagunju" in result["text"] and result["citations"] >= 1
     assert result["heavy"] == []
+
+
+def test_a_damaged_cached_graph_is_exported_again(tmp_path, query_encoder):
+    settings = Settings(home=tmp_path)
+    cached = settings.model_cache / query_encoder.directory.name
+    shutil.copytree(query_encoder.directory, cached)
+    (cached / "model.onnx").write_bytes(b"\x00not a graph")
+    encoder = load_query_encoder(settings)
+    assert isinstance(encoder, QueryGraph) and encoder.directory == cached
+    question = "What did the ECOWAS speaker say about resources?"
+    assert float((encoder.encode([question]) * query_encoder.encode([question])).sum()) >= FP32_MIN_COSINE
+
+
+def test_an_unwritable_model_cache_falls_back_to_torch_and_says_where(tmp_path, caplog):
+    (tmp_path / "models").write_text("a file where the model cache should be")
+    with caplog.at_level(logging.WARNING, logger="index.query_graph"):
+        encoder = load_query_encoder(Settings(home=tmp_path))
+    assert not isinstance(encoder, QueryGraph)
+    assert f"questions are embedded with torch: cannot write the question graph to {tmp_path / 'models'}" in caplog.text
