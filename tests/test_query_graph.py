@@ -174,3 +174,18 @@ def test_an_unwritable_model_cache_falls_back_to_torch_and_says_where(tmp_path, 
         encoder = load_query_encoder(Settings(home=tmp_path))
     assert not isinstance(encoder, QueryGraph)
     assert f"questions are embedded with torch: cannot write the question graph to {tmp_path / 'models'}" in caplog.text
+
+
+def test_ingest_on_a_fresh_machine_leaves_the_question_graph_ready(tmp_path, monkeypatch, seed_path):
+    """`igf-rag ingest` (what `make run` does first) exports the graph while torch is loaded, so the server's first
+    start does not."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("IGF_RAG_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["ingest", str(seed_path)])
+    assert result.exit_code == 0, result.output
+    graphs = [p.name for p in (tmp_path / "models").iterdir() if p.is_dir()]
+    assert graphs == [graph_dir(tmp_path / "models", MODEL).name]
+    assert isinstance(load_query_encoder(Settings(home=tmp_path)), QueryGraph)
