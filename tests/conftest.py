@@ -36,6 +36,16 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def seed_chunks(seed_path, embedder):
+    """The bundled transcript's chunks as ingest makes them with the default settings."""
+    from index.chunk import chunk_turns
+    from index.parse import parse_file
+
+    transcript = parse_file(seed_path)
+    return chunk_turns(transcript.turns, transcript.session.title, embedder.count_tokens, min(160, embedder.max_tokens), 1)
+
+
+@pytest.fixture(scope="session")
 def settings(tmp_path_factory, embedder):
     """Settings whose data directory holds an index of the bundled transcript (built once).
 

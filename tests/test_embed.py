@@ -10,10 +10,8 @@ import json
 import numpy as np
 import pytest
 
-from index.chunk import chunk_turns
 from index.embed import Embedder, effective_precision, mean_pooling_layout, native_bf16, resolve_model_path, token_batches
 from index.ingest import ingest
-from index.parse import parse_file
 from index.sentences import sentence_texts
 from index.store import load_index, read_manifest
 
@@ -27,11 +25,9 @@ BF16_MEAN_COSINE = 0.9998
 
 
 @pytest.fixture(scope="module")
-def texts(seed_path, embedder):
-    transcript = parse_file(seed_path)
-    chunks = chunk_turns(transcript.turns, transcript.session.title, embedder.count_tokens, min(160, embedder.max_tokens), 1)
-    _, sentences = sentence_texts(chunks)
-    return [c.embedding_text for c in chunks] + sentences[::3]
+def texts(seed_chunks):
+    _, sentences = sentence_texts(seed_chunks)
+    return [c.embedding_text for c in seed_chunks] + sentences[::3]
 
 
 @pytest.fixture(scope="module")

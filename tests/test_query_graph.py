@@ -15,26 +15,20 @@ import numpy as np
 import pytest
 
 from index import query_graph
-from index.chunk import chunk_turns
 from index.embed import resolve_model_path
-from index.parse import parse_file
 from index.query_graph import GraphUnavailable, QueryGraph, ensure_query_graph, graph_dir, load_query_encoder
 from index.sentences import sentence_texts
 from index.settings import PROJECT_ROOT, Settings
 
+from tests.test_embed import BF16_MIN_COSINE, FP32_MIN_COSINE  # the graph is float32; the index is built in bfloat16
+
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-# Both are float32 on the same weights: they differ in summation order only.
-FP32_MIN_COSINE = 0.99999
-# The index is built in bfloat16 where the CPU has it (tests/test_embed.py: >= 0.9995 to float32).
-BF16_MIN_COSINE = 0.9995
 
 
 @pytest.fixture(scope="module")
-def transcript_texts(seed_path, embedder):
-    transcript = parse_file(seed_path)
-    chunks = chunk_turns(transcript.turns, transcript.session.title, embedder.count_tokens, min(160, embedder.max_tokens), 1)
-    _, sentences = sentence_texts(chunks)
-    return [c.embedding_text for c in chunks] + sentences
+def transcript_texts(seed_chunks):
+    _, sentences = sentence_texts(seed_chunks)
+    return [c.embedding_text for c in seed_chunks] + sentences
 
 
 @pytest.fixture(scope="module")
