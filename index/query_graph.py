@@ -1,10 +1,11 @@
 """Questions embedded by ONNX Runtime: the embedding transformer exported once to an ONNX graph, then run without
 torch or transformers in the answering process.
 
-Why: importing torch and transformers costs 4-6 s of every start on 2 cores (transformers' BERT import alone pulls in
-torch.distributed, torch._dynamo, sympy and scipy), while the answer side needs the model only for a question and a
-few sentences. ONNX Runtime loads the graph in about 0.3 s and embeds a question in about 4 ms, against 9 ms for
-torch in bfloat16 (docs/benchmarks.md). Ingest keeps torch: for batches its bfloat16 products are about 3x float32.
+Why: importing torch and transformers took 5-8 s of the 9 s a new process needed to answer on 2 cores (transformers'
+BERT import alone pulls in torch.distributed, torch._dynamo, sympy and scipy), while the answer side needs the model
+only for a question and a few sentences. ONNX Runtime loads the graph in about 0.3 s and embeds a question in 4-6 ms,
+against 6-8 ms for torch in bfloat16 (docs/benchmarks.md, retrieval and cold start). Ingest keeps torch: on batches its
+bfloat16 model is 2x this float32 graph, and 1.05x an int8 copy of it (docs/benchmarks.md, ingest).
 
 The graph is the float32 model with mean pooling (and normalisation when the model has it) inside it. It is kept in
 the model cache under a fingerprint of the model's files, written atomically, and used only after its vectors agreed

@@ -40,8 +40,8 @@ class Settings:
     # which one built the vectors; querying with the other is allowed (rankings are the same to within 1e-4 cosine).
     embedding_precision: str = "bf16"
     # What embeds questions (and the few sentences answering embeds): "onnx", the same model exported once to an ONNX
-    # graph run by ONNX Runtime in float32 (index/query_graph.py: no torch import, so a start is seconds shorter, and
-    # 4 ms a question), or "torch", the ingest model itself. Ingest always runs torch.
+    # graph run by ONNX Runtime in float32 (index/query_graph.py: no torch import, so a new process answers in about
+    # 1 s instead of 9, and 4-6 ms a question), or "torch", the ingest model itself. Ingest always runs torch.
     query_backend: str = "onnx"
     # Word pieces per chunk, speaker prefix included; the embedder reads at most 256 (254 + 2 special).
     chunk_tokens: int = 160
