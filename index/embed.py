@@ -11,8 +11,10 @@ ingest), the same retrieval scores (python -m eval.ablation).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,28 @@ def mean_pooling_layout(path: Path) -> tuple[int, bool] | None:
 
 # A frozen graph replaces the model only if every token state agrees to this cosine on texts the trace did not see.
 FROZEN_MIN_COSINE = 0.9999
+# What a traced or exported graph of the model is built from, and what it is checked on: lengths the example lacks,
+# padding in a batch (and, for index.query_graph, each text alone).
+TRACE_EXAMPLE = ["Who chaired the session on cybersecurity?", "Thank you."]
+UNSEEN_TEXTS = ["A longer text than the trace saw, on the chapter on international cooperation of the treaty.", "Yes.", "Tracy?",
+                "Olga Cavalli: thank you very much, over to the online moderator"]
+
+
+@contextmanager
+def quiet_tracing():
+    """No warnings and no transformers log lines while a graph is traced: tracing reads every attribute of the model
+    (transformers logs about some: "loss_type=None ..."), and torch warns about deprecation and traced constants."""
+    import warnings
+
+    logger = logging.getLogger("transformers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 class FrozenEncoder:
@@ -85,29 +109,19 @@ class FrozenEncoder:
 
 def freeze(model, tokenizer) -> FrozenEncoder | None:
     """`model` as a FrozenEncoder, or None when tracing fails or the frozen graph's token states differ from the model's."""
-    import logging
-    import warnings
-
     import torch
 
-    example = dict(tokenizer(["Who chaired the session on cybersecurity?", "Thank you."], padding=True, return_tensors="pt"))
-    # Tracing reads every attribute of the model; transformers logs about some of them ("loss_type=None ...").
-    quiet, level = logging.getLogger("transformers"), logging.getLogger("transformers").level
+    example = dict(tokenizer(TRACE_EXAMPLE, padding=True, return_tensors="pt"))
     try:
-        quiet.setLevel(logging.ERROR)
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # TorchScript's deprecation notice and the tracer's notes on constants
+        with quiet_tracing(), torch.no_grad():
             # check_trace=False: torch's own check re-runs the example (0.4 s of every start); the check below is stricter.
             frozen = FrozenEncoder(torch.jit.freeze(torch.jit.trace(model, example_kwarg_inputs=example, strict=False, check_trace=False).eval()))
-        unseen = dict(tokenizer(["A longer text than the trace saw, on the chapter on international cooperation of the treaty.", "Yes.", "Tracy?"],
-                                padding=True, return_tensors="pt"))
+        unseen = dict(tokenizer(UNSEEN_TEXTS, padding=True, return_tensors="pt"))
         with torch.inference_mode():
             states = [run(**unseen).last_hidden_state.float()[unseen["attention_mask"].bool()] for run in (frozen, model)]
         agreement = float(torch.nn.functional.cosine_similarity(*states, dim=-1).min())
     except Exception:  # noqa: BLE001 - any failure of an optional speed-up leaves the model as it is
         return None
-    finally:
-        quiet.setLevel(level)
     return frozen if agreement >= FROZEN_MIN_COSINE else None
 
 

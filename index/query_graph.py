@@ -23,16 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import FROZEN_MIN_COSINE, QueryCache, mean_pooling_layout, resolve_model_path, token_batches
+from index.embed import (FROZEN_MIN_COSINE, TRACE_EXAMPLE, UNSEEN_TEXTS, QueryCache, mean_pooling_layout, quiet_tracing,
+                         resolve_model_path, token_batches)
 
 GRAPH_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 INFO_FILE = "graph.json"
 # Bumped when the exported graph's inputs, outputs or pooling change, so older exports are not reused.
 GRAPH_FORMAT = 1
-# Texts the export is checked on: lengths the traced example did not have, padding in a batch and none alone.
-CHECK_TEXTS = ["A longer text than the export saw, on the chapter on international cooperation of the cybercrime treaty.",
-               "Yes.", "Tracy?", "Olga Cavalli: thank you very much, over to the online moderator"]
 
 
 class GraphUnavailable(RuntimeError):
@@ -85,9 +83,6 @@ def export_query_graph(model_path: Path, directory: Path) -> None:
     if layout is None or not (model_path / TOKENIZER_FILE).exists():
         raise GraphUnavailable(f"{model_path} is not a transformer with mean pooling and a tokenizer.json")
     max_length, normalize = layout
-    import logging
-    import warnings
-
     import torch
     from transformers import AutoModel
 
@@ -105,27 +100,21 @@ def export_query_graph(model_path: Path, directory: Path) -> None:
     shutil.copyfile(model_path / TOKENIZER_FILE, directory / TOKENIZER_FILE)
     tokenizer = question_tokenizer(directory, max_length)
     model = Pooled(AutoModel.from_pretrained(str(model_path), dtype=torch.float32, trust_remote_code=False).eval())
-    example = _model_inputs(tokenizer.encode_batch(["Who chaired the session on cybersecurity?", "Thank you."]))
+    example = _model_inputs(tokenizer.encode_batch(TRACE_EXAMPLE))
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    quiet = logging.getLogger("transformers")
-    level = quiet.level
     try:
-        quiet.setLevel(logging.ERROR)
-        with warnings.catch_warnings(), torch.no_grad():
+        with quiet_tracing(), torch.no_grad():
             # The TorchScript-based exporter: 1.3 s and no onnxscript, where torch.export's took 11 s. It warns that it
             # is deprecated and that traced branches are constants: the check below is what decides.
-            warnings.simplefilter("ignore")
-            inputs = _model_inputs(tokenizer.encode_batch(CHECK_TEXTS))
+            inputs = _model_inputs(tokenizer.encode_batch(UNSEEN_TEXTS))
             expected = model(**{n: torch.from_numpy(inputs[n]) for n in names}).numpy()  # before: exporting changes the model
             torch.onnx.export(model, tuple(torch.from_numpy(example[n]) for n in names), str(directory / GRAPH_FILE),
                               input_names=names, output_names=["embedding"], opset_version=17, dynamo=False,
                               dynamic_axes={**{n: {0: "texts", 1: "tokens"} for n in names}, "embedding": {0: "texts"}})
     except Exception as error:  # noqa: BLE001 - any exporter failure leaves questions on torch
         raise GraphUnavailable(f"exporting {model_path.name} to ONNX failed: {error}") from error
-    finally:
-        quiet.setLevel(level)
     graph = QueryGraph(directory, max_length)
-    agreement = _min_cosine(np.vstack([graph.encode([text]) for text in CHECK_TEXTS] + [graph.encode(CHECK_TEXTS)]),
+    agreement = _min_cosine(np.vstack([graph.encode([text]) for text in UNSEEN_TEXTS] + [graph.encode(UNSEEN_TEXTS)]),
                             np.vstack([expected, expected]))
     if agreement < FROZEN_MIN_COSINE:
         raise GraphUnavailable(f"the ONNX graph of {model_path.name} disagrees with torch (cosine {agreement:.6f})")
