@@ -21,6 +21,7 @@ from eval import metrics as m
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().with_name("questions.jsonl")
 QUESTION_FIELDS = {"id": str, "question": str, "answers": list, "speakers": list, "evidence": list, "type": str}
+OPTIONAL_FIELDS = {"tags": list}
 Progress = Callable[[int, int], None]
 
 
@@ -46,7 +47,7 @@ def load_questions(path: Path) -> list[dict]:
             raise QuestionSetError(f"{where}: not valid JSON ({error.msg})") from None
         if not isinstance(record, dict):
             raise QuestionSetError(f"{where}: expected a JSON object")
-        for name, kind in QUESTION_FIELDS.items():
+        for name, kind in {**QUESTION_FIELDS, **{k: v for k, v in OPTIONAL_FIELDS.items() if k in record}}.items():
             value = record.get(name)
             if not isinstance(value, kind):
                 raise QuestionSetError(f"{where}: field {name!r} must be a {kind.__name__}")
@@ -57,7 +58,7 @@ def load_questions(path: Path) -> list[dict]:
         if record["answers"] and not record["evidence"]:
             raise QuestionSetError(f"{where}: field 'evidence' is empty but the question has answers")
         seen.add(record["id"])
-        questions.append({name: record[name] for name in QUESTION_FIELDS})
+        questions.append({name: record[name] for name in (*QUESTION_FIELDS, *OPTIONAL_FIELDS) if name in record})
     if not questions:
         raise QuestionSetError(f"{path}: no questions")
     return questions
@@ -142,47 +143,151 @@ def _rounded(value, digits: int = 4):
     return value
 
 
-def run_cli(settings, questions: Path | None = None, out: Path | None = None, k: int | None = None, limit: int | None = None) -> None:
+# -- several question sets over a corpus of transcripts ----------------------------------------------------
+# The figures a corpus summary averages over the development transcripts (each transcript weighs the same).
+MEAN_KEYS = (
+    "hit@1", "hit@5", "mrr", "accuracy", "f1", "speaker_accuracy", "citation_precision", "citation_recall",
+    "abstain_unanswerable", "false_refusal", "total_p50_ms", "total_p95_ms",
+)
+
+
+@dataclass
+class CorpusRun:
+    runs: dict[str, EvalRun]  # question set name -> its run
+    summary: dict  # {"sets": {name: overall metrics}, "development_mean": {...}, "by_tag": {...}}
+
+
+def mean_over(metrics: Sequence[dict], keys: Sequence[str] = MEAN_KEYS) -> dict:
+    """Each key's mean over the runs that have it (a transcript with no question of a kind adds nothing to it)."""
+    result = {}
+    for key in keys:
+        values = [m[key] for m in metrics if m.get(key) is not None]
+        result[key] = sum(values) / len(values) if values else None
+    return result
+
+
+def evaluate_corpus(
+    settings,
+    sets,
+    out: Path,
+    k: int | None = None,
+    limit: int | None = None,
+    generator: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    command: str = "",
+    pipeline=None,
+) -> CorpusRun:
+    """Every question set of `sets` (eval.corpus.QuestionSet) on one index holding all their transcripts; each set's
+    outputs go to `out/<set name>/` (to `out` itself for a single set), the summary to `out/summary.json`. `pipeline`: one already open on the corpus
+    index (its settings are used), e.g. to compare generators without loading the models twice."""
+    from eval.corpus import build_corpus, session_of
+    from rag.pipeline import Pipeline
+
+    if pipeline is None:
+        pipeline = Pipeline(build_corpus(settings, sets))
+    runs: dict[str, EvalRun] = {}
+    scores: list[m.QuestionScore] = []
+    for question_set in sets:
+        questions = load_questions(question_set.questions)
+        session = session_of(question_set.transcript) if question_set.transcript is not None else None
+        for question in questions:
+            question["session"] = session
+        report = (lambda done, total, name=question_set.name: progress(name, done, total)) if progress else None
+        run = evaluate(pipeline, questions, out if len(sets) == 1 else out / question_set.name, k=k, limit=limit, progress=report, generator=generator, command=command,
+                       questions_path=question_set.questions)
+        runs[question_set.name] = run
+        scores += run.scores
+    development = [runs[s.name].metrics["overall"] for s in sets if s.development]
+    summary = {
+        "generator": generator or pipeline.settings.generator,
+        "retriever": pipeline.settings.retriever,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": command,
+        "sets": {name: run.metrics["overall"] for name, run in runs.items()},
+        "development": [s.name for s in sets if s.development],
+        "development_mean": mean_over(development) if development else None,
+        "by_tag": m.summarize(scores).get("by_tag", {}),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(_rounded(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return CorpusRun(runs, summary)
+
+
+def run_cli(settings, questions: Sequence[Path] | None = None, out: Path | None = None, k: int | None = None, limit: int | None = None) -> None:
     import sys
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
+    from eval.corpus import CorpusError, build_corpus, question_sets
     from index.store import IndexError_
-    from rag.cli import console, errors, fail
+    from rag.console import console, errors, fail
     from rag.pipeline import Pipeline, QuestionError
 
-    questions_path = Path(questions) if questions else DEFAULT_QUESTIONS
     out = Path(out) if out else settings.home / "eval-out"
     if limit is not None and limit < 1:
         fail(f"--limit must be at least 1, not {limit}", 2)
     if k is not None and not 1 <= k <= settings.max_k:
         fail(f"k must be between 1 and {settings.max_k}, not {k}", 2)
-    try:
-        question_set = load_questions(questions_path)
-    except QuestionSetError as error:
-        fail(str(error), 2)
-    pipeline = Pipeline(settings)
-    total = min(limit or len(question_set), len(question_set))
+    command = " ".join(["igf-rag", *sys.argv[1:]]) if sys.argv else "igf-rag eval"
     label = f"{settings.generator} + {settings.retriever}"
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     try:
-        with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=errors
-        ) as bar:
-            task = bar.add_task(f"Answering ({label})", total=total)
-            run = evaluate(
-                pipeline,
-                question_set,
-                out,
-                k=k,
-                limit=limit,
-                progress=lambda done, _: bar.update(task, completed=done),
-                command=" ".join(["igf-rag", *sys.argv[1:]]) if sys.argv else "igf-rag eval",
-                questions_path=questions_path,
-            )
+        sets = question_sets(questions or [DEFAULT_QUESTIONS])
+        for question_set in sets:
+            load_questions(question_set.questions)  # every set is checked before any is answered
+        if len(sets) == 1 and sets[0].transcript is None:  # a question set about whatever the index holds
+            question_set = load_questions(sets[0].questions)
+            total = min(limit or len(question_set), len(question_set))
+            with Progress(*columns, console=errors) as bar:
+                task = bar.add_task(f"Answering ({label})", total=total)
+                run = evaluate(Pipeline(settings), question_set, out, k=k, limit=limit, progress=lambda done, _: bar.update(task, completed=done),
+                               command=command, questions_path=sets[0].questions)
+            console.print(summary_table(run.metrics))
+            console.print(f"Wrote {out / 'results.jsonl'}, metrics.json, report.md and report.png", highlight=False)
+            return
+        with console.status("Indexing the transcripts of the question sets (once)..."):
+            corpus = build_corpus(settings, sets)
+        with Progress(*columns, console=errors) as bar:
+            tasks = {}
+
+            def progress(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(f"{name[:40]} ({label})", total=total)
+                bar.update(tasks[name], completed=done)
+
+            corpus_run = evaluate_corpus(corpus, sets, out, k=k, limit=limit, progress=progress, command=command)
+    except (QuestionSetError, CorpusError) as error:
+        fail(str(error), 2)
     except (QuestionError, IndexError_, RuntimeError) as error:
         fail(str(error))
-    console.print(summary_table(run.metrics))
-    console.print(f"Wrote {out / 'results.jsonl'}, metrics.json, report.md and report.png", highlight=False)
+    if len(corpus_run.runs) == 1:
+        console.print(summary_table(next(iter(corpus_run.runs.values())).metrics))
+    else:
+        console.print(corpus_table(corpus_run.summary))
+    where = out if len(corpus_run.runs) == 1 else out / "<set>"
+    console.print(f"Wrote {where / 'results.jsonl'}, metrics.json, report.md, report.png and {out / 'summary.json'}", highlight=False)
+
+
+CORPUS_COLUMNS = [
+    ("accuracy", "acc."), ("speaker_accuracy", "speaker"), ("citation_precision", "cite P"), ("abstain_unanswerable", "abst."),
+    ("false_refusal", "refused"), ("hit@5", "hit@5"),
+]
+
+
+def corpus_table(summary: dict):
+    """One row per question set and the mean over the development transcripts."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"{summary['generator']} generator + {summary['retriever']} retriever", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("question set", no_wrap=True, max_width=44)
+    for _, label in CORPUS_COLUMNS:
+        table.add_column(label, justify="right")
+    for name, metrics in summary["sets"].items():
+        table.add_row(name, *(fmt(metrics.get(key), 2) for key, _ in CORPUS_COLUMNS))
+    if summary.get("development_mean"):
+        table.add_row("[bold]mean, development transcripts[/]", *(f"[bold]{fmt(summary['development_mean'].get(key), 2)}[/]" for key, _ in CORPUS_COLUMNS))
+    return table
 
 
 def fmt(value, digits: int = 3) -> str:

@@ -113,8 +113,12 @@ def covers(passage: Mapping, span: EvidenceSpan) -> bool:
     return overlap > 0 and 2 * overlap >= span.end - span.start
 
 
-def is_relevant(passage: Mapping, evidence: Sequence[str], spans: Sequence[EvidenceSpan] = ()) -> bool:
-    """`passage`: a retrieved/citation record of `ask --json` (needs text; session, start_char, end_char for spans)."""
+def is_relevant(passage: Mapping, evidence: Sequence[str], spans: Sequence[EvidenceSpan] = (), session: str | None = None) -> bool:
+    """`passage`: a retrieved/citation record of `ask --json` (needs text; session, start_char, end_char for spans).
+    `session`: the session the question is about, when the index holds several: a passage of another session is
+    not relevant, whatever its words."""
+    if session is not None and passage.get("session") != session:
+        return False
     text = normalize(passage.get("text", ""))
     if any(normalize(e) in text for e in evidence if normalize(e)):
         return True
@@ -122,13 +126,17 @@ def is_relevant(passage: Mapping, evidence: Sequence[str], spans: Sequence[Evide
 
 
 def ground(questions: Sequence[Mapping], turns: Iterable, chunks: Iterable) -> Grounding:
-    """Locate each evidence string in the turns (index.types.Turn) and count the relevant chunks (index.types.Chunk)."""
+    """Locate each evidence string in the turns (index.types.Turn) and count the relevant chunks (index.types.Chunk).
+    A question with a "session" is grounded in that session's turns only."""
     turns, chunk_records = list(turns), [_chunk_record(c) for c in chunks]
     grounding = Grounding()
     for q in questions:
         spans = []
+        session = q.get("session")
         for evidence in q["evidence"]:
             for turn in turns:
+                if session is not None and turn.session_id != session:
+                    continue
                 text = turn.text.replace("\u00a0", " ")  # same length: offsets stay valid
                 needle = evidence.replace("\u00a0", " ")
                 at = text.find(needle)
@@ -137,7 +145,7 @@ def ground(questions: Sequence[Mapping], turns: Iterable, chunks: Iterable) -> G
                     at = text.find(needle, at + 1)
         grounding.spans[q["id"]] = spans
         if q["evidence"]:
-            grounding.relevant_chunks[q["id"]] = sum(is_relevant(c, q["evidence"], spans) for c in chunk_records)
+            grounding.relevant_chunks[q["id"]] = sum(is_relevant(c, q["evidence"], spans, session) for c in chunk_records)
     return grounding
 
 
@@ -160,6 +168,7 @@ class QuestionScore:
     relevant_citations: int = 0
     speaker_ok: bool | None = None  # None: unanswerable, or no citation to judge
     timings_ms: dict[str, float] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()  # the failure classes a development question exercises (eval/CORPUS_SPEC.md)
 
     @property
     def cited_evidence(self) -> bool:
@@ -174,12 +183,13 @@ def score_question(result: Mapping, question: Mapping, grounding: Grounding | No
         answerable=answerable,
         abstained=bool(result.get("abstained")),
         timings_ms={k: float(v) for k, v in (result.get("timings_ms") or {}).items()},
+        tags=tuple(question.get("tags", ())),
     )
     if not answerable:
         return score
-    evidence = question["evidence"]
+    evidence, session = question["evidence"], question.get("session")
     spans = grounding.spans.get(question["id"], []) if grounding else []
-    relevant = [is_relevant(p, evidence, spans) for p in result.get("retrieved", [])]
+    relevant = [is_relevant(p, evidence, spans, session) for p in result.get("retrieved", [])]
     score.first_relevant_rank = next((rank for rank, hit in enumerate(relevant, start=1) if hit), None)
     total = grounding.relevant_chunks.get(question["id"]) if grounding else None
     score.ndcg = ndcg(relevant, NDCG_AT, total)
@@ -189,10 +199,10 @@ def score_question(result: Mapping, question: Mapping, grounding: Grounding | No
     score.f1 = best_f1(answer, question["answers"])
     citations = result.get("citations", [])
     score.citations = len(citations)
-    score.relevant_citations = sum(is_relevant(c, evidence, spans) for c in citations)
+    score.relevant_citations = sum(is_relevant(c, evidence, spans, session) for c in citations)
     if citations:
         gold = gold_speaker_keys(question["speakers"])
-        score.speaker_ok = any(c.get("speaker_key") in gold for c in citations)
+        score.speaker_ok = any(c.get("speaker_key") in gold and (session is None or c.get("session") == session) for c in citations)
     return score
 
 
@@ -269,9 +279,11 @@ def compute(results: Sequence[Mapping], questions: Sequence[Mapping], grounding:
 def summarize(scores: Sequence[QuestionScore]) -> dict:
     present = [t for t in TYPES if any(s.type == t for s in scores)]
     present += sorted({s.type for s in scores} - set(present))
+    tags = sorted({t for s in scores for t in s.tags})
     return {
         "overall": aggregate(scores),
         "by_type": {t: aggregate([s for s in scores if s.type == t]) for t in present},
+        **({"by_tag": {t: aggregate([s for s in scores if t in s.tags]) for t in tags}} if tags else {}),
     }
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+
+from rag.console import console, errors, fail
 
 # Everything runs offline: never let a library reach for a model hub, and keep its progress bars quiet.
 for _name, _value in {
@@ -24,17 +25,9 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions about panel transcripts, offline, with cited answers.")
-console = Console()
-errors = Console(stderr=True)
 
 GeneratorOpt = typer.Option(None, "--generator", "-g", help="extractive (default: quoted sentences), causal (SmolLM2 paraphrase beside the quote), or seq2seq (FLAN-T5 path)")
 RetrieverOpt = typer.Option(None, "--retriever", help="hybrid (default), dense, or bm25")
-
-
-def fail(message: str, code: int = 1) -> None:
-    # Messages quote file names and transcript lines: escaped, so "[/]" or "[link=...]" in them is shown, not obeyed.
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def load_settings(**overrides):
@@ -230,7 +223,9 @@ def serve(
 
 @app.command(name="eval")
 def evaluate(
-    questions: Optional[Path] = typer.Option(None, help="Question set (JSON lines); default: the bundled set."),
+    questions: Optional[list[Path]] = typer.Option(
+        None, help="A question set (JSON lines) or a folder of them, each answered beside its transcript (repeatable); default: the bundled set."
+    ),
     out: Optional[Path] = typer.Option(None, help="Output directory; default: eval-out/ in the data directory."),
     generator: Optional[str] = GeneratorOpt,
     retriever: Optional[str] = RetrieverOpt,
