@@ -385,7 +385,7 @@ def bench_ingest(ctx: BenchContext) -> SectionResult:
         "Building those indexes is not timed (it reuses the seed's vectors). Timed, with the real model, against an index "
         "of N sessions: `ingest()` of the same N unchanged files (hashes only: nothing parsed, loaded or written); "
         "`index_is_fresh()` (what `igf-rag ingest` checks before loading the model); adding one new session "
-        f"(12 turns of a renamed generated session: load the index, embed only its chunks, write a new generation); "
+        "(12 turns of a renamed generated session: load the index, embed only its chunks, write a new generation); "
         "removing it again; loading the index (checksums verified).",
         "Every change writes a complete new generation (vectors, chunks, turns and whatever the store derives from all "
         "chunks), which is what keeps a killed ingest harmless; its cost grows with the whole index, not with the change: "

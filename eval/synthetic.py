@@ -18,7 +18,7 @@ import numpy as np
 
 from index.sentences import SentenceTable
 from index.settings import Settings
-from index.store import CorpusIndex, SessionInfo, empty_manifest, write_index
+from index.store import CorpusIndex, empty_manifest, write_index
 from index.types import Chunk, Turn
 
 MIX = 0.5

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.text import fold, sentence_spans, words
-from rag.cite import NUMBER_WORDS, STOPWORDS, Grounding, check_grounding, content_words, names_in, numbers_in, stem
+from index.text import NUMBER_WORDS, STOPWORDS, content_words, names_in, numbers_in, stem
+from rag.cite import Grounding, check_grounding
 from rag.query import FACT, FORMS, LIST, NUMBER, ROLE, VIEW, WHO, asked_noun, question_form  # noqa: F401 (FORMS, re-exported)
 from rag.types import Passage
 

@@ -10,95 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import fold, sentence_spans, words
+from index.text import NUMBER_WORDS, STOPWORDS, content_words, is_digits, names_in, numbers_in, sentence_spans, stem, words
 from rag.types import Citation, Passage
 
-# Function words carry no evidence: an answer is supported by its content words.
-STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being below between both but by
-    can could did do does doing down during each few for from further had has have having he her here hers him his how i
-    if in into is it its itself just me more most my no nor not now of off on once only or other our out over own said
-    same say says she should so some such than that the their them then there these they this those through to too under
-    until up very was we were what when where which while who whom why will with would you your yes well think really
-    going like get got one thing things also actually""".split()
-)
 MIN_SUPPORT = 0.6  # share of an answer sentence's content words that a passage must contain
 _MARKER = re.compile(r"\s*\[\d+\]")
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in words(text) if w not in STOPWORDS}
-
-
-# -- numbers -----------------------------------------------------------------------------------------
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
-NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_SCALES)
-_DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers `text` states, as digit strings: "six" and "6" are both "6", "twenty-five" is "25",
-    "9,126" is "9126", "20%" is "20". A lone "one" is a pronoun ("the one thing"), not a count."""
-    found: set[str] = set()
-    total = current = 0
-    spelled: list[str] = []
-
-    def close() -> None:
-        nonlocal total, current
-        if spelled and spelled != ["one"]:
-            found.add(str(total + current))
-        total = current = 0
-        spelled.clear()
-
-    for token in words(text.replace("-", " ")):
-        if token in _UNITS or token in _TENS:
-            current += _TENS.get(token) or _UNITS.index(token)
-        elif token == "hundred" and spelled:
-            current = (current or 1) * 100
-        elif token in _SCALES and spelled:
-            total += (current or 1) * _SCALES[token]
-            current = 0
-        else:
-            close()
-            if _DIGITS.match(token):
-                found.add(token.rstrip("0").rstrip(".") if "." in token else token)
-            continue
-        spelled.append(token)
-    close()
-    return found
-
-
-# -- grounding ---------------------------------------------------------------------------------------
 MIN_COVERAGE = 0.75  # share of a claim's content words that its cited text must hold
-_NAME_WORD = r"[A-Z](?:[\w’'-]|\.(?=[A-Za-z]))*"
-_NAME = re.compile(rf"(?<![\w.]){_NAME_WORD}(?:\s+(?:(?:of|for|the|on|and|de|del|la)\s+)?{_NAME_WORD})*")
-_NOT_NAMES = frozenset({"i", "i'm", "i've", "i'll", "i'd", "the", "a", "an", "and", "but", "so", "it", "this", "that", "we", "they", "he", "she", "yes", "no"})
-
-
-def stem(word: str) -> str:
-    """A crude stem that makes inflections and spelling variants meet ("negotiated"/"negotiation",
-    "organisation"/"organization")."""
-    return word[:5] if len(word) > 5 else word
-
-
-def names_in(text: str) -> list[str]:
-    """Capitalised word runs ("Global Forum on Cyber Expertise", "Kyoto", "ECOWAS"), sentence openers excluded
-    unless they begin a longer name."""
-    names = []
-    starts = {a for a, _ in sentence_spans(text)} | {0}
-    for match in _NAME.finditer(text):
-        name = match.group(0).strip()
-        parts = name.split()
-        at_start = match.start() in starts or text[: match.start()].rstrip().endswith((":", "\u201c", '"'))
-        if at_start and len(parts) == 1:
-            continue
-        if fold(parts[0]) in _NOT_NAMES or (at_start and fold(parts[0]) in STOPWORDS):
-            parts = parts[1:]  # "Then Olga Cavalli": the opener is a function word
-        if parts and not all(fold(p) in _NOT_NAMES for p in parts):
-            names.append(" ".join(parts))
-    return names
 
 
 @dataclass(frozen=True)
@@ -135,7 +52,7 @@ def check_grounding(claim: str, evidence: str, min_coverage: float = MIN_COVERAG
         if name_words and not all(w in name_words_known or stem(w) in name_stems_known for w in name_words):
             missing.append(name)
     # Numbers were checked above, by value: "six" in the claim and "6" in the evidence are the same word here.
-    claim_words = {w for w in content_words(claim) if w not in NUMBER_WORDS and not _DIGITS.match(w)}
+    claim_words = {w for w in content_words(claim) if w not in NUMBER_WORDS and not is_digits(w)}
     found = [w for w in claim_words if w in evidence_words or stem(w) in evidence_stems]
     coverage = len(found) / len(claim_words) if claim_words else 0.0
     if not claim_words and numbers_in(claim):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from index.text import fold
-from rag.cite import NUMBER_WORDS
+from index.text import NUMBER_WORDS
 from rag.speakers import FUNCTION_WORDS, Match, Speaker, SpeakerDirectory, person_noun_pattern
 
 WHO_SAID, SPEAKER_VIEW, PROFILE, GENERAL = "who_said", "speaker_view", "profile", "general"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cite import check_grounding, cite, names_in, numbers_in
+from index.text import names_in, numbers_in
+from rag.cite import check_grounding, cite
 
 HUB = (
     "We are having a Conference in Ghana bringing the development and cyber community together but we have a hub with "

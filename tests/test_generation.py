@@ -4,7 +4,6 @@ regression floor for the default generator on a fixed subset of eval/questions.j
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,7 +13,8 @@ import pytest
 
 from index.text import sentence_spans
 from rag import answer_forms as af
-from rag.cite import check_grounding, content_words
+from index.text import content_words
+from rag.cite import check_grounding
 from rag.generate import STRICT_INSTRUCTION
 from rag.pipeline import NOT_COVERED, Pipeline
 
