@@ -24,7 +24,9 @@ from functools import lru_cache
 
 from index.text import fold
 from index.text import NUMBER_WORDS
-from rag.speakers import FUNCTION_WORDS, Match, Speaker, SpeakerDirectory, person_noun_pattern
+from rag.mentions import person_noun_pattern
+from rag.people import FUNCTION_WORDS, Match, Speaker
+from rag.speakers import SpeakerDirectory
 
 WHO_SAID, SPEAKER_VIEW, PROFILE, GENERAL = "who_said", "speaker_view", "profile", "general"
 

@@ -168,12 +168,12 @@ def test_text_fast_paths_change_nothing(text):
     import unicodedata
 
     from index.text import fold, strip_accents, words
-    from rag.speakers import _same_length_ascii
+    from rag.introductions import same_length_ascii
 
     decomposed = unicodedata.normalize("NFKD", text)
     assert strip_accents(text) == "".join(c for c in decomposed if not unicodedata.combining(c))
     reference = "".join(s if len(s := strip_accents(c)) == 1 else c for c in text)
-    assert _same_length_ascii(text) == reference and len(reference) == len(text)
+    assert same_length_ascii(text) == reference and len(reference) == len(text)
     assert words(text) == [re.sub(r"(?<=\d),(?=\d{3})", "", t).rstrip(".,'") for t in re.findall(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*", fold(text))]
 
 

@@ -17,17 +17,9 @@ import pytest
 from index.parse import parse_file, parse_text
 from index.settings import PROJECT_ROOT
 from index.text import sentence_spans
-from rag.speakers import (
-    _PERSON_NOUNS,
-    MODERATOR,
-    Match,
-    SpeakerDirectory,
-    _mentions_country,
-    _mentions_organisation,
-    _mentions_place,
-    _role_points,
-    _tokens,
-)
+from rag.mentions import PERSON_NOUNS, mentions_organisation, points_for_role, tokens_of
+from rag.places import mentions_country, mentions_place
+from rag.speakers import MODERATOR, Match, SpeakerDirectory
 from tests.test_speakers import SYNTHETIC
 
 
@@ -54,11 +46,11 @@ def scan_name_matches(everyone, tokens, case_sensitive):
 
 def scan_match(directory: SpeakerDirectory, text: str, case_sensitive: bool = True) -> list[Match]:
     """The matcher before the index: every facet of every speaker."""
-    tokens = _tokens(text)
+    tokens = tokens_of(text)
     padded = " " + " ".join(t.folded for t in tokens) + " "
     scores: dict[int, tuple[float, str]] = {}
     everyone = directory.all()
-    about_a_person = re.search(rf" {_PERSON_NOUNS}s? ", padded) is not None
+    about_a_person = re.search(rf" {PERSON_NOUNS}s? ", padded) is not None
 
     def add(index, points, how):
         old, old_how = scores.get(index, (0.0, ""))
@@ -67,15 +59,15 @@ def scan_match(directory: SpeakerDirectory, text: str, case_sensitive: bool = Tr
     for i, points in scan_name_matches(everyone, tokens, case_sensitive).items():
         add(i, points, "name")
     for i, speaker in enumerate(everyone):
-        if _mentions_organisation(speaker, tokens, padded):
+        if mentions_organisation(speaker, tokens, padded):
             add(i, 2.0, "organisation")
-        role_points = _role_points(speaker, padded)
+        role_points = points_for_role(speaker, padded)
         if role_points:
             add(i, role_points, "role")
         place_points = 2.0 if speaker.is_audience_member and about_a_person else 1.5 if not speaker.is_audience_member else 1.0
-        if speaker.country and _mentions_country(speaker.country, tokens):
+        if speaker.country and mentions_country(speaker.country, tokens):
             add(i, place_points, "country")
-        elif speaker.is_audience_member and speaker.place and _mentions_place(speaker.place, tokens):
+        elif speaker.is_audience_member and speaker.place and mentions_place(speaker.place, tokens):
             add(i, place_points, "country")
         if speaker.kind == "moderator" and speaker.key != MODERATOR:
             if re.search(r" co ?-? ?moderat", padded) and speaker.co_moderator:

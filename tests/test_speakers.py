@@ -9,7 +9,8 @@ import pytest
 
 from index.parse import parse_file, parse_text
 from rag.query import GENERAL, PROFILE, SPEAKER_VIEW, WHO_SAID, analyze, question_kind
-from rag.speakers import AUDIENCE, SpeakerDirectory, acronyms_of
+from rag.introductions import acronyms_of
+from rag.speakers import AUDIENCE, SpeakerDirectory
 
 
 @pytest.fixture(scope="module")

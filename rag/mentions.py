@@ -1,0 +1,228 @@
+"""Finding speakers in free text (a question): the word -> speaker index the directory scores from, and the facets
+it scores (names, organisations and their acronyms, role titles)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.text import fold
+from rag.people import FUNCTION_WORDS, MODERATOR, Speaker
+from rag.places import country_names_of, mentions_country, place_words
+
+# Nouns that say "the person from/at ..." in a question; they carry no identity of their own.
+PERSON_NOUNS = r"(?:speaker|representative|panell?ist|participant|delegate|official|member|colleague|person|expert|guest)"
+
+
+class MatchIndex:
+    """Which speakers (positions in `everyone`) each word can point at, for every facet `match` scores.
+
+    Each lookup may return more speakers than match (they are then scored as before) but never fewer, so
+    `match` finds exactly what scoring every speaker would, in the same order."""
+
+    def __init__(self, everyone: list[Speaker]):
+        self.everyone = everyone
+        self.exact: dict[str, list[int]] = defaultdict(list)  # folded alias or key -> speakers (resolve)
+        self.multi_by_first: dict[str, list[tuple[int, list[str], int]]] = defaultdict(list)  # first word -> (order, parts, speaker)
+        self.single: dict[str, list[int]] = defaultdict(list)  # one-word alias -> speakers
+        self.acronyms: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))  # initial -> acronym -> speakers
+        self.words: dict[str, list[int]] = defaultdict(list)  # a role title's last word -> speakers
+        self.capitalised_words: dict[str, list[int]] = defaultdict(list)  # words of audience members' places
+        # An organisation of one word counts when it is written capitalised; of more, when two of its words are in the text.
+        self.organisation_words: dict[str, list[int]] = defaultdict(list)
+        self.organisation_size: dict[int, int] = {}
+        self.by_country: dict[str, list[int]] = defaultdict(list)
+        self.country_prefixes: dict[str, set[str]] = defaultdict(set)  # a country name's first four letters -> countries
+        self.moderators: list[int] = []  # kind "moderator" but not the MODERATOR key
+        self.online_moderators: list[int] = []  # the MODERATOR key
+        self._acronym_cache: dict[str, list[int]] = {}
+        order = 0
+        for i, speaker in enumerate(everyone):
+            for alias in speaker.aliases:
+                self.exact[alias].append(i)
+                if " " in alias:
+                    parts = alias.split()
+                    self.multi_by_first[parts[0]].append((order, parts, i))
+                    order += 1
+                else:
+                    self.single[alias].append(i)
+            if fold(speaker.key) not in speaker.aliases:
+                self.exact[fold(speaker.key)].append(i)
+            for acronym in speaker.acronyms:
+                self.acronyms[acronym[:1]][acronym].append(i)
+            if speaker.organisation:
+                words = set(organisation_words(speaker.organisation))
+                for word in words:
+                    self.organisation_words[word].append(i)
+                self.organisation_size[i] = len(words)
+            if speaker.role:
+                title_words = role_title(speaker.role, frozenset(speaker.acronyms))
+                if title_words:
+                    self.words[title_words[-1]].append(i)
+            if speaker.country:
+                self.by_country[speaker.country].append(i)
+            if speaker.is_audience_member and speaker.place:
+                for word in place_words(speaker.place):
+                    self.capitalised_words[word].append(i)
+            if speaker.kind == "moderator" and speaker.key != MODERATOR:
+                self.moderators.append(i)
+            if speaker.key == MODERATOR:
+                self.online_moderators.append(i)
+        for country in self.by_country:
+            for name in country_names_of(country):
+                self.country_prefixes[name.split()[0][:4]].add(country)
+
+    def name_matches(self, tokens: list["Token"], case_sensitive: bool) -> dict[int, float]:
+        """3 points for a full name, 2 for one name alone; a word that is part of a longer name matched for one
+        speaker does not also count as a single name of another ("Katitza Rodriguez" is not Ernesto Rodriguez).
+        Longer names are tried first, ties in directory order."""
+        folded = [t.folded for t in tokens]
+        starts: dict[str, list[int]] = defaultdict(list)  # word -> its positions in the text
+        for position, word in enumerate(folded):
+            starts[word].append(position)
+        owner: dict[int, int] = {}
+        points: dict[int, float] = {}
+        multi = sorted((entry for word in starts for entry in self.multi_by_first.get(word, ())), key=lambda e: (-len(e[1]), e[0]))
+        for _, parts, i in multi:
+            for start in starts[parts[0]]:
+                span = range(start, start + len(parts))
+                if folded[start : start + len(parts)] == parts and all(owner.get(p, i) == i for p in span):
+                    owner.update({p: i for p in span})
+                    points[i] = 3.0
+        positions: dict[int, list[int]] = defaultdict(list)
+        for position, word in enumerate(folded):
+            for i in self.single.get(word, ()):
+                positions[i].append(position)
+        for i in sorted(positions):
+            if i in points:
+                continue
+            if any(owner.get(p, i) == i and (tokens[p].capitalised or not case_sensitive) for p in positions[i]):
+                points[i] = 2.0
+        return points
+
+    def countries_mentioned(self, tokens: list["Token"]) -> set[str]:
+        possible = {c for t in tokens for c in self.country_prefixes.get(t.folded[:4], ())}
+        return {c for c in possible if mentions_country(c, tokens)}
+
+    def candidates(self, tokens: list["Token"], countries: set[str], moderator: bool, online_moderator: bool) -> list[int]:
+        """Speakers some facet other than the name could score, ascending (the order scores are added in)."""
+        found: set[int] = set()
+        present = {t.folded for t in tokens}
+        capitalised = {t.folded for t in tokens if t.capitalised}
+        organisation_hits: dict[int, int] = defaultdict(int)
+        for word in present:
+            found.update(self.words.get(word, ()))
+            for i in self.organisation_words.get(word, ()):
+                organisation_hits[i] += 1
+        for word in capitalised:
+            found.update(self.capitalised_words.get(word, ()))
+        for i, hits in organisation_hits.items():
+            size = self.organisation_size[i]
+            if hits >= 2 or (size == 1 and self.everyone[i].organisation and organisation_words(self.everyone[i].organisation)[0] in capitalised):
+                found.add(i)
+        for token in tokens:
+            if token.upper:
+                found.update(self._acronym_like(token.folded))
+        for country in countries:
+            found.update(self.by_country[country])
+        if moderator:
+            found.update(self.moderators)
+        if online_moderator:
+            found.update(self.online_moderators)
+        return sorted(found)
+
+    def _acronym_like(self, token: str) -> list[int]:
+        if token not in self._acronym_cache:
+            if len(self._acronym_cache) > 4096:
+                self._acronym_cache.clear()
+            self._acronym_cache[token] = [i for acronym, owners in self.acronyms.get(token[:1], {}).items() if acronym_like(token, acronym) for i in owners]
+        return self._acronym_cache[token]
+
+
+
+@lru_cache(maxsize=4096)
+def organisation_words(organisation: str) -> tuple[str, ...]:
+    return tuple(w for w in re.findall(r"[a-z0-9]+", fold(organisation)) if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit())
+
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    folded: str
+    capitalised: bool
+    upper: bool
+
+
+def tokens_of(text: str) -> list[Token]:
+    result = []
+    for raw in re.findall(r"[\w’'-]+", text):
+        word = re.sub(r"['’]s$", "", raw).strip("'’-")
+        if word:
+            result.append(Token(word, fold(word), word[:1].isupper(), word.isupper() and len(word) >= 2))
+    return result
+
+
+def mentions_organisation(speaker: Speaker, tokens: list[Token], padded: str) -> bool:
+    for token in tokens:
+        if token.upper and any(acronym_like(token.folded, a) for a in speaker.acronyms):
+            return True
+    organisation = speaker.organisation
+    if not organisation:
+        return False
+    words = organisation_words(organisation)
+    if not words:
+        return False
+    if len(words) == 1:
+        return any(t.folded == words[0] and t.capitalised for t in tokens)
+    present = {t.folded for t in tokens}
+    return sum(w in present for w in set(words)) >= 2
+
+
+@lru_cache(maxsize=1 << 16)  # every upper-case word of a question is compared with the acronyms of many speakers
+def acronym_like(token: str, acronym: str) -> bool:
+    """Equal, or one letter apart for acronyms of three letters or more (captions write ECWAS for ECOWAS)."""
+    if token == acronym:
+        return True
+    if min(len(token), len(acronym)) < 3 or abs(len(token) - len(acronym)) > 1 or token[0] != acronym[0]:
+        return False
+    return difflib.SequenceMatcher(None, token, acronym).ratio() >= 0.8 and _edit_distance(token, acronym) <= 1
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@lru_cache(maxsize=1024)
+def role_title(role: str, acronyms: frozenset[str]) -> tuple[str, ...]:
+    """The words of a role's title: "Deputy Minister of the Ministry ..." -> ("deputy", "minister")."""
+    title = re.split(r"\b(?:of|for|at|from|in|with)\b|,", fold(role), maxsplit=1)[0]
+    return tuple(w for w in re.findall(r"[a-z]+", title) if w not in FUNCTION_WORDS and w not in acronyms)
+
+
+def points_for_role(speaker: Speaker, padded: str) -> float:
+    """2 for the role's title ("deputy minister", "policy director"), 1 for its head noun alone ("director")."""
+    if not speaker.role:
+        return 0.0
+    title_words = role_title(speaker.role, frozenset(speaker.acronyms))
+    if not title_words:
+        return 0.0
+    phrase = " ".join(title_words)
+    if len(title_words) > 1 and f" {phrase} " in padded:
+        return 2.0
+    if f" {title_words[-1]} " in padded:
+        return 1.0
+    return 0.0
+
+
+def person_noun_pattern() -> str:
+    return PERSON_NOUNS
