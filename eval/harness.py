@@ -280,13 +280,13 @@ def corpus_table(summary: dict):
     from rich.table import Table
 
     table = Table(title=f"{summary['generator']} generator + {summary['retriever']} retriever", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("question set", no_wrap=True, max_width=44)
+    table.add_column("question set", no_wrap=True, max_width=30, overflow="ellipsis")
     for _, label in CORPUS_COLUMNS:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True, min_width=5)
     for name, metrics in summary["sets"].items():
         table.add_row(name, *(fmt(metrics.get(key), 2) for key, _ in CORPUS_COLUMNS))
     if summary.get("development_mean"):
-        table.add_row("[bold]mean, development transcripts[/]", *(f"[bold]{fmt(summary['development_mean'].get(key), 2)}[/]" for key, _ in CORPUS_COLUMNS))
+        table.add_row("[bold]mean, development sets[/]", *(f"[bold]{fmt(summary['development_mean'].get(key), 2)}[/]" for key, _ in CORPUS_COLUMNS))
     return table
 
 

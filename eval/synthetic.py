@@ -50,6 +50,7 @@ def generated_index(settings: Settings, seed: CorpusIndex, sessions: int, rng_se
     table = seed.sentences
     chunks: list[Chunk] = list(seed.chunks)
     turns: list[Turn] = list(seed.turns)
+    annotations = list(seed.annotations)
     vectors = [base_vectors]
     sentence_rows = [table.chunk_rows] if table is not None else []
     sentence_vectors = [table.vectors] if table is not None else []
@@ -66,6 +67,7 @@ def generated_index(settings: Settings, seed: CorpusIndex, sessions: int, rng_se
         for t in seed.turns:
             key, name = _renamed(t.speaker, t.speaker_name, label)
             turns.append(dataclasses.replace(t, session_id=session_id, speaker=key, speaker_name=name))
+        annotations += [dataclasses.replace(a, session_id=session_id) for a in seed.annotations]
         partner = base_vectors[rng.integers(0, n, size=n)]
         vectors.append(_normalised(base_vectors + MIX * partner + rng.normal(0, NOISE, base_vectors.shape)))
         if table is not None:
@@ -76,7 +78,7 @@ def generated_index(settings: Settings, seed: CorpusIndex, sessions: int, rng_se
     manifest = empty_manifest(settings, seed.manifest.dimension)
     manifest.sessions = infos
     sentences = SentenceTable(np.concatenate(sentence_rows).astype(np.int32), np.vstack(sentence_vectors)) if table is not None else None
-    write_index(settings, manifest, chunks, turns, np.vstack(vectors), sentences)
+    write_index(settings, manifest, chunks, turns, np.vstack(vectors), sentences, annotations)
     return len(chunks)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from index.annotate import Annotation, annotate
 from index.chunk import chunk_turns
 from index.formats import SUFFIXES
 from index.parse import TranscriptError, parse_text, read_text, session_id_for
@@ -143,12 +144,14 @@ def _write_with(new_transcripts, replaced_ids, existing: CorpusIndex | None, set
     manifest: Manifest = empty_manifest(settings, embedder.dimension)
     kept_chunks: list[Chunk] = []
     kept_turns: list[Turn] = []
+    annotations: list[Annotation] = []
     kept_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
     if existing is not None:
         keep = np.array([c.session_id not in replaced_ids for c in existing.chunks], dtype=bool)
         kept_chunks = [c for c, k in zip(existing.chunks, keep) if k]
         kept_vectors = all_vectors(existing.vectors)[keep] if len(keep) else kept_vectors
         kept_turns = [t for t in existing.turns if t.session_id not in replaced_ids]
+        annotations = [a for a in existing.annotations if a.session_id not in replaced_ids]
         manifest.sessions = [s for s in existing.manifest.sessions if s.session_id not in replaced_ids]
 
     # An index whose kept vectors came from another precision than the new ones says so ("mixed"): a rebuild evens it out.
@@ -171,12 +174,13 @@ def _write_with(new_transcripts, replaced_ids, existing: CorpusIndex | None, set
         )
         new_chunks.extend(chunks)
         kept_turns.extend(transcript.turns)
+        annotations.extend(annotate(transcript.turns))
         manifest.sessions.append(session_info(transcript.session, transcript.turns, chunks))
 
     new_vectors, new_sentences = _embed(embedder, new_chunks, progress)
     all_chunks = kept_chunks + new_chunks
     sentences = _sentence_table(embedder, existing, replaced_ids, kept_chunks, new_sentences)
-    write_index(settings, manifest, all_chunks, kept_turns, np.vstack([kept_vectors, new_vectors]), sentences)
+    write_index(settings, manifest, all_chunks, kept_turns, np.vstack([kept_vectors, new_vectors]), sentences, annotations)
     report.chunks_embedded = len(new_chunks)
     report.chunks_total = len(all_chunks)
     return report
@@ -238,6 +242,7 @@ def remove_sessions(settings: Settings, session_ids: list[str], dimension: int) 
             [t for t in existing.turns if t.session_id not in gone],
             all_vectors(existing.vectors)[keep],
             existing.sentences.select(keep) if existing.sentences is not None else None,
+            [a for a in existing.annotations if a.session_id not in gone],
         )
         return gone
 

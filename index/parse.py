@@ -128,11 +128,13 @@ def _display_name(key: str, spellings: Counter, candidates: list[str]) -> str:
 
 
 # Self-introductions at the start of an audience turn ("My name is Jinson Alufi, based in Abuja Nigeria").
-_PERSON = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?[A-Z][\w’'-]+(?:[ \u00a0]+[A-Z][\w’'-]+){0,3}"
+_PERSON = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?[A-Z][\w’'\u2011-]+(?:[ \u00a0]+[A-Z][\w’'\u2011-]+){0,3}"
 _PLACE = r"[A-Z][\w’'-]+(?:,?\s+(?:(?:of|for|in)\s+(?:the\s+)?)?[A-Z][\w’'-]+){0,6}"
 _INTRODUCTIONS = [
     re.compile(rf"\b(?i:my name is)\s+(?P<name>{_PERSON})(?:,?\s+(?:and\s+)?(?:I'm\s+|I am\s+)?(?:based in|from|under|with)\s+(?:the\s+)?(?P<place>{_PLACE}))?"),
     re.compile(rf"\b(?i:this is|I am|I'm)\s+(?P<name>{_PERSON}),?\s+(?:and\s+)?I work (?:for|at|with) (?:the )?(?P<place>{_PLACE})"),
+    # "I'm Rudo Chikore, I'm a lawyer with ...": a full name, then a comma
+    re.compile(r"(?:^|[.!]\s+)(?i:I'm|I am)\s+(?P<name>[A-Z][\w’'\u2011-]+[ \u00a0]+[A-Z][\w’'\u2011-]+),"),
     re.compile(rf"(?:^|[,.]\s+)(?P<name>[A-Z][a-z]+[ \u00a0]+[A-Z][a-z]+) from (?:the )?(?P<place>{_PLACE})"),
     re.compile(rf"\b(?i:I'm|I am) from (?:the )?(?P<place>{_PLACE})"),
 ]
@@ -163,7 +165,7 @@ def _split_country(place: str) -> str:
     """'Abuja Nigeria' -> 'Abuja, Nigeria' when the place ends with a country name."""
     words = place.split()
     for size in (3, 2, 1):
-        if len(words) > size and " ".join(words[-size:]) in _country_names() and words[-size - 1][:1].isupper():
+        if len(words) > size and " ".join(words[-size:]) in country_names() and words[-size - 1][:1].isupper():
             return " ".join(words[:-size]) + ", " + " ".join(words[-size:])
     return place
 
@@ -171,7 +173,8 @@ def _split_country(place: str) -> str:
 _COUNTRIES: set[str] = set()
 
 
-def _country_names() -> set[str]:
+def country_names() -> set[str]:
+    """Country names (ISO 3166 short and common names)."""
     if not _COUNTRIES:
         import pycountry
 

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from index.annotate import Annotation, annotate
 from index.lexical import LEXICAL_VERSION, build_bm25, load_bm25, save_bm25
 from index.sentences import SentenceTable
 from index.settings import Settings
@@ -28,11 +29,13 @@ from index.types import Chunk, Session, Turn
 
 # 2: BM25 model and sentence vectors stored beside the FAISS index.
 # 3: chunk vectors pooled from the sentence pass's tokens (index.sentences.embed_chunks), not a pass of their own.
-FORMAT_VERSION = 3
+# 4: discourse annotations (index.annotate: relayed questions, corrections, stances) stored beside the turns.
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 TURNS = "turns.jsonl"
+ANNOTATIONS = "annotations.jsonl"
 BM25_DIR = "bm25"  # bm25s files (.npy arrays and JSON, no pickles), rows <-> chunks
 SENTENCE_VECTORS = "sentence_vectors.npy"
 SENTENCE_ROWS = "sentence_rows.npy"
@@ -125,6 +128,7 @@ class CorpusIndex:
     path: Path
     bm25: object = None  # bm25s.BM25, row i <-> chunks[i]; None for an empty index
     sentences: SentenceTable | None = None  # sentence vectors for re-ranking (absent in older indexes)
+    annotations: list[Annotation] = field(default_factory=list)  # what turns do (index.annotate), in turn order
 
     def turn(self, session_id: str, turn_no: int) -> Turn | None:
         if not hasattr(self, "_turns_by_key"):
@@ -133,6 +137,29 @@ class CorpusIndex:
 
     def session(self, session_id: str) -> SessionInfo | None:
         return next((s for s in self.manifest.sessions if s.session_id == session_id), None)
+
+    def annotated_text(self, annotation: Annotation) -> str:
+        """The sentences an annotation is about (offsets into its session's text, inside one turn)."""
+        turn = self.turn(annotation.session_id, annotation.turn_no)
+        return turn.text[annotation.start - turn.start_char : annotation.end - turn.start_char] if turn is not None else ""
+
+    def locate(self, session_id: str, start: int, end: int) -> tuple[Chunk, int, int] | None:
+        """The chunk holding the most of characters start..end of a session, with their offsets in its text; None when
+        no chunk does. For citing an annotation that retrieval did not return."""
+        if not hasattr(self, "_chunks_by_session"):
+            by_session: dict[str, list[int]] = {}
+            for row, chunk in enumerate(self.chunks):
+                by_session.setdefault(chunk.session_id, []).append(row)
+            self._chunks_by_session = by_session
+        best, best_overlap = None, 0
+        for row in self._chunks_by_session.get(session_id, ()):
+            chunk = self.chunks[row]
+            overlap = min(end, chunk.end_char) - max(start, chunk.start_char)
+            if overlap > best_overlap:
+                best, best_overlap = chunk, overlap
+        if best is None:
+            return None
+        return best, max(start, best.start_char) - best.start_char, min(end, best.end_char) - best.start_char
 
 
 def _sha256_file(path: Path) -> str:
@@ -216,7 +243,7 @@ def _load_generation(settings: Settings, generation: Path | None, verify: bool) 
         records = _read_metadata(generation)
     if isinstance(records, IndexCorrupt):
         raise records
-    chunks, turns = records
+    chunks, turns, annotations = records
     try:
         vectors = faiss.read_index(str(generation / VECTORS))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
@@ -227,7 +254,8 @@ def _load_generation(settings: Settings, generation: Path | None, verify: bool) 
         raise IndexCorrupt(f"index at {generation} has {vectors.ntotal} vectors for {len(chunks)} chunks; {REBUILD_HINT}")
     bm25 = _load_bm25(generation, manifest, chunks)
     sentences = _load_sentences(generation, manifest, len(chunks))
-    return CorpusIndex(manifest=manifest, chunks=chunks, turns=turns, vectors=vectors, path=generation, bm25=bm25, sentences=sentences)
+    return CorpusIndex(manifest=manifest, chunks=chunks, turns=turns, vectors=vectors, path=generation, bm25=bm25, sentences=sentences,
+                       annotations=annotations)
 
 
 def _checksum_problem(generation: Path, manifest: Manifest) -> IndexCorrupt | None:
@@ -244,14 +272,16 @@ def _checksum_problem(generation: Path, manifest: Manifest) -> IndexCorrupt | No
     return None
 
 
-def _read_metadata(generation: Path) -> tuple[list[Chunk], list[Turn]] | IndexCorrupt:
-    """(chunks, turns), or the error to raise once the checksums are known (a checksum failure explains it better)."""
+def _read_metadata(generation: Path) -> tuple[list[Chunk], list[Turn], list[Annotation]] | IndexCorrupt:
+    """(chunks, turns, annotations), or the error to raise once the checksums are known (a checksum failure explains it
+    better)."""
     try:
         chunks = _read_records(generation / CHUNKS, Chunk, ("session_id", "session_title", "speaker", "speaker_name"))
         turns = _read_records(generation / TURNS, Turn, ("session_id", "speaker", "speaker_name"))
+        annotations = _read_records(generation / ANNOTATIONS, Annotation, ("session_id", "kind", "value"))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         return IndexCorrupt(f"index at {generation} is unreadable ({error}); {REBUILD_HINT}")
-    return chunks, turns
+    return chunks, turns, annotations
 
 
 def _read_records(path: Path, kind: type[T], shared: tuple[str, ...]) -> list[T]:
@@ -382,10 +412,12 @@ def write_index(
     turns: list[Turn],
     vectors: np.ndarray,
     sentences: SentenceTable | None = None,
+    annotations: list[Annotation] | None = None,
 ) -> Path:
     """Write a new generation and make it current. Call with the index lock held.
 
-    The BM25 model is built here from the chunks, so it always matches them; sentence vectors are optional."""
+    The BM25 model is built here from the chunks, so it always matches them; sentence vectors are optional;
+    `annotations` None: derived here from the turns (index.annotate)."""
     import faiss
 
     index_dir = settings.index_dir
@@ -400,7 +432,9 @@ def write_index(
         # _flat(), not asdict(): the same flat fields, without asdict's deep copy (a third of writing 250,000 chunks)
         _write_lines(staging / CHUNKS, (json.dumps(_flat(c), ensure_ascii=False) for c in chunks))
         _write_lines(staging / TURNS, (json.dumps(_flat(t), ensure_ascii=False) for t in turns))
-        names = [VECTORS, CHUNKS, TURNS]
+        annotations = annotate(turns) if annotations is None else annotations
+        _write_lines(staging / ANNOTATIONS, (json.dumps(a.to_dict(), ensure_ascii=False) for a in annotations))
+        names = [VECTORS, CHUNKS, TURNS, ANNOTATIONS]
         bm25 = build_bm25([c.embedding_text for c in chunks])
         if bm25 is not None:
             save_bm25(bm25, staging / BM25_DIR)

@@ -29,7 +29,7 @@ class Pipeline:
         self._index = None
         self._retriever = None
         self._speakers = None
-        self._term_weights = None
+        self._answer_resources = None
 
     # Heavy parts load on first use, once, and are shared by every caller.
     @property
@@ -157,10 +157,11 @@ class Pipeline:
         generator_name = generator or self.settings.generator
         model = self.generator(generator_name)  # loaded before the clock starts: timings measure answering
         started = time.perf_counter()
-        retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers, sessions=sessions)
+        query = self.retriever.analyze(question)
+        retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers, sessions=sessions, query=query)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
-        plan = self.plan(question, retrieved[: min(k, self.settings.context_k)])
+        plan = self.plan(question, retrieved[: min(k, self.settings.context_k)], query)
         refusal = self._refusal(plan)
         if refusal:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
@@ -182,60 +183,53 @@ class Pipeline:
         }
         yield answer.answer, answer
 
-    def _answer_tables(self):
-        """(IDF of the indexed words, stored sentence vectors) for picking supporting sentences; rebuilt when the
-        index is reloaded."""
+    def _resources(self):
+        """What the answer stage reads besides the passages (rag.plan.Resources): word rarity, stored sentence
+        vectors, the speaker directory and the turns' annotations; rebuilt when the index is reloaded."""
         index = self.index
-        cached = self._term_weights
+        cached = self._answer_resources
         if cached is None or cached[0] is not index:
-            from rag.answer_forms import SentenceVectors, TermWeights
+            from rag.evidence import SentenceVectors, TermWeights
+            from rag.plan import Resources
 
-            weights = TermWeights.from_chunks(index.chunks)
-            cached = self._term_weights = (index, weights, SentenceVectors(index, self.embedder))
-        return cached[1], cached[2]
+            resources = Resources(
+                embedder=self.embedder,
+                weights=TermWeights.from_chunks(index.chunks),
+                directory=self.speakers,
+                vectors=SentenceVectors(index, self.embedder),
+                turn_at=index.turn,
+                annotations=index.annotations,
+                locate=lambda session, start, end, index=index: _as_passage(index.locate(session, start, end)),
+                text_of=index.annotated_text,
+            )
+            cached = self._answer_resources = (index, resources)
+        return cached[1]
 
-    def plan(self, question: str, passages: list[Passage]):
-        """The answer's form, supporting sentences and confidence (rag.answer_forms.AnswerPlan) for `passages`."""
-        from rag.answer_forms import plan_answer
+    def plan(self, question: str, passages: list[Passage], query=None):
+        """The answer's supporting sentences, decided answer and confidence (rag.plan.AnswerPlan) for `passages`."""
+        from rag.plan import plan_answer
 
-        query = self.retriever.analyze(question) if hasattr(self.retriever, "analyze") else None
-        weights, vectors = self._answer_tables()
-        return plan_answer(
-            question, passages, self.embedder, weights, self.speakers, query, sentences=self.settings.evidence_sentences, vectors=vectors,
-            turn_at=self.index.turn,
-        )
+        query = query or self.retriever.analyze(question)
+        return plan_answer(query, passages, self._resources(), sentences=self.settings.evidence_sentences)
 
     def _refusal(self, plan) -> str | None:
-        """Why the passages cannot answer the question (None when they can): thresholds calibrated on the eval set."""
-        confidence, settings = plan.confidence, self.settings
-        if not plan.evidence:
-            return "no passage was retrieved"
-        if confidence.similarity < settings.abstain_threshold:
-            return f"the closest passage's similarity {confidence.similarity:.2f} is below {settings.abstain_threshold:.2f}"
-        if confidence.coverage < settings.abstain_min_coverage:
-            return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
-        if confidence.evidence < settings.abstain_min_evidence:
-            return f"no sentence supports an answer (best sentence score {confidence.evidence:.2f})"
-        if settings.abstain_on_answer_type and not confidence.form_found:
-            return "no supporting sentence holds the kind of answer the question asks for"
-        return None
+        """Why the passages cannot answer the question (None when they can): rag.abstain, thresholds in Settings."""
+        from rag.abstain import refusal
+
+        if plan.query.sessions == ("",):
+            return "the question names a session that is not indexed"
+        return refusal(plan.confidence, bool(plan.evidence), self.settings)
 
     def _finish(self, plan, reply: str | None, retrieved: list[Passage], generator: str, model) -> Answer:
         """Shape the answer by the question's form, check it against its sentences, cite them."""
-        from rag.answer_forms import compose, tight_context
+        from rag.forms import compose, tight_context
         from rag.generate import STRICT_INSTRUCTION
 
         def retry() -> str:
             # Fewer words to copy from and a stricter instruction: the best sentence alone.
             return "".join(model.stream(plan.question, tight_context(plan.evidence[:1]), STRICT_INSTRUCTION)).strip()
 
-        if plan.profile is not None:
-            draft = plan.profile
-        else:
-            draft = compose(
-                plan.form, reply, plan.evidence, self.speakers, plan.named, plan.who_said, retry if reply is not None else None, plan.alongside,
-                plan.question,
-            )
+        draft = compose(plan, reply, self.speakers, retry if reply is not None else None)
         if not draft.text:
             return Answer(plan.question, NOT_COVERED, True, [], retrieved, {}, generator, "none", draft.notes)
         citations = []
@@ -244,3 +238,8 @@ class Pipeline:
             citations.append(Citation(n, item.passage, item.text, support))
         markers = "".join(f"[{c.n}]" for c in citations)
         return Answer(plan.question, f"{draft.text} {markers}", False, citations, retrieved, {}, generator, draft.source, draft.notes, draft.quote)
+
+
+def _as_passage(found):
+    """index.store.CorpusIndex.locate's chunk as a Passage (unranked: retrieval did not return it)."""
+    return None if found is None else (Passage(found[0], 0.0, 0, 0.0), found[1], found[2])

@@ -1,5 +1,6 @@
-"""Question understanding, in one place: which speakers a question is about, what kind of question it is (for
-retrieval) and what form of answer it asks for (for the answer stage, rag.answer_forms).
+"""Question understanding, in one place: a question is read once into a `Query` (which speakers and sessions it is
+about, what kind of question it is, the form and type of answer it asks for, its focus words and numbers), and every
+later stage reads the `Query`, never the question's words again.
 
 Kinds:
 - "who_said": asks which person said something ("Who argued ...", "Which panelist said ..."): the answer is the
@@ -10,35 +11,25 @@ Kinds:
   speaker holds the answer, so the passage that introduces them is routed to as well as their own turns.
 - "general": anything else.
 
-Forms (`question_form`), decided from the question's words alone:
-- "who": a person ("Who ...", "Which panelist said ..."); "role": what a named person is or represents;
-  "number": a count, share, year or amount; "list": several items ("Which positions ...", "What three measures ...");
-  "view": what someone said, thinks or why; "fact": anything else.
+Forms and answer types are decided from the question's words alone (rag.question_types).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from index.text import fold
-from index.text import NUMBER_WORDS
+from index.text import content_words, fold, names_in, numbers_in, stem, words
+from rag import question_types as qt
 from rag.mentions import person_noun_pattern
 from rag.people import FUNCTION_WORDS, Match, Speaker
+from rag.question_types import ASKS_FOR_PERSON, FACT
 from rag.speakers import SpeakerDirectory
 
 WHO_SAID, SPEAKER_VIEW, PROFILE, GENERAL = "who_said", "speaker_view", "profile", "general"
 
-WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
-FORMS = (WHO, ROLE, NUMBER, LIST, VIEW, FACT)
-
-_ASKED_PERSON = (
-    r"(?:panell?ists?|speakers?|participants?|audience\s+members?|members?\s+of\s+the\s+audience|persons?|people|"
-    r"delegates?|officials?|moderators?|co-?moderators?|representatives?|colleagues?|one)"
-)
-# "Who ...", "Which (two) panelists ...": the answer is a person (form "who"; with a verb of saying, kind "who_said").
-_ASKS_FOR_PERSON = re.compile(rf"^\s*(?:who|whom)\b|^\s*which\s+(?:\w+\s+){{0,2}}{_ASKED_PERSON}\b", re.I)
 _ATTRIBUTION_VERBS = re.compile(
     r"\b(?:said|say|says|argued?|argues|proposed?|proposes|called|calls|suggest(?:ed|s)?|ask(?:ed|s)?|warn(?:ed|s)?|described?|"
     r"mention(?:ed|s)?|cited?|cites|raised?|brought\s+up|claim(?:ed|s)?|stated?|recommend(?:ed|s)?|dream(?:ed|t)|emphasi[sz]ed|"
@@ -102,6 +93,17 @@ class Query:
     answering: tuple[Target, ...] = field(default_factory=tuple)
     # "in the answer to the question on emerging technologies": what the answered question was about.
     answered_topic: str | None = None
+    answer_type: str | None = None  # what the answer must state (rag.question_types.answer_type)
+    focus: tuple[str, ...] = ()  # content words the answer is about, without asking words and speakers' names
+    numbers: frozenset[str] = frozenset()  # numbers the question states itself (never the answer)
+    counted: frozenset[str] = frozenset()  # stems of what "how many X" / "share of X" counts
+    noun: str | None = None  # "What gap ...": the noun asked for
+    names: tuple[str, ...] = ()  # capitalised names the question uses ("Tunza Mesh", "Kenya")
+    acronyms: frozenset[str] = frozenset()  # "What does GFC stand for?": the acronyms to spell out
+    asks_asker: bool = False  # "Who asked whether ...": the person a question came from
+    asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
+    asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
+    sessions: tuple[str, ...] = ()  # the sessions the question names by type, title words or date (none: any)
 
     @property
     def routed(self) -> bool:
@@ -145,16 +147,46 @@ def _identity_words(aliases: frozenset[str], acronyms: frozenset[str], organisat
     return frozenset(w for w in words if w not in FUNCTION_WORDS)
 
 
-def analyze(question: str, directory: SpeakerDirectory | None) -> Query:
+_ASKS_EXPANSION = re.compile(r"\b(?:stands?\s+for|acronym|abbreviation)\b", re.I)
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequence = ()) -> Query:
+    """Read `question` once. `directory`: the speakers it may name; `sessions`: the indexed sessions
+    (index.store.SessionInfo), which it may name by type, title or date."""
     matches = directory.match(question) if directory is not None else []
     targets = tuple(Target(m.speaker, m.how) for m in _strongest(matches))
     position = None
     if targets:
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
+    form = qt.question_form(question)
+    identity = frozenset(w for t in targets for w in identity_words(t.speaker))
     return Query(
-        question, question_kind(question, bool(targets)), targets, position, question_form(question), answering_targets(question, targets),
+        question,
+        question_kind(question, bool(targets)),
+        targets,
+        position,
+        form,
+        answering_targets(question, targets),
         answered_topic(question),
+        answer_type=qt.answer_type(question, form),
+        focus=qt.focus_words(question, identity),
+        numbers=frozenset(numbers_in(question)),
+        counted=qt.counted_nouns(question) if form == qt.NUMBER else frozenset(),
+        noun=qt.asked_noun(question),
+        names=tuple(n for n in names_in(question) if not set(words(n)) <= identity and not any(_describes(n, t.speaker) for t in targets)),
+        acronyms=frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset(),
+        asks_asker=qt.asks_asker(question),
+        asks_corrector=qt.asks_corrector(question),
+        asks_correction=qt.asks_correction(question),
+        sessions=named_sessions(question, sessions),
     )
+
+
+def _describes(name: str, speaker: Speaker) -> bool:
+    """Does `name` ("Tunza Mesh", "ZICTA") say who `speaker` is: part of their organisation, role or country?"""
+    folded = fold(name)
+    return any(folded in fold(part) for part in (speaker.organisation, speaker.role, speaker.country) if part)
 
 
 _ANSWERING = re.compile(r"\b(?:respond(?:ed|s)?|react(?:ed|s)?|answer(?:ed|s)?|repl(?:y|ied|ies)|pick(?:ed|s)?\s+up|comment(?:ed|s)?\s+on)\b", re.I)
@@ -184,65 +216,50 @@ def answered_topic(question: str) -> str | None:
     return found.group(1).strip() if found else None
 
 
-# -- answer forms ------------------------------------------------------------------------------------
-_ROLE = re.compile(r"\b(?:role|position|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
-_NUMBER = re.compile(
-    # "How far off is a treaty?" asks for a judgement ("far down the pike"), not a distance.
-    r"\bhow\s+(?:many|much|long|old|often|far(?!\s+off))\b|\b(?:what|which)\s+(?:\w+\s+)?(?:share|percentage|per\s*cent|proportion|"
-    r"number|size|year|age|amount|figures?|increase|fraction|rate)\b|\bin\s+what\s+year\b|\bby\s+how\s+many\b",
-    re.I,
-)
-_COUNTED = re.compile(r"\b(?:two|three|four|five|several|multiple|kinds|types|forms|ways)\b", re.I)
-_AUXILIARY = r"(?:did|does|do|is|are|was|were|can|could|has|have|had|should|would|will|caused|make|made)"
-_LIST_HEAD = re.compile(rf"\b(?:which|what)\s+((?:[\w-]+\s+){{0,4}}?)([\w-]+)\s+(?:of\s+[\w\s-]+?\s+)?{_AUXILIARY}\b", re.I)
-_VIEW_FORM = re.compile(
-    rf"\b(?:{_VIEW_WORDS}|say|said|says|react|describe|agree|disagree|call\s+for|called\s+for)\b"
-    r"|^\s*(?:why|how)\b|^\s*(?:does|do|did|is|are|should|can)\b",
-    re.I,
-)
+# -- sessions named in a question -------------------------------------------------------------------------
+# Title words that say nothing about which session is meant.
+_GENERIC_TITLE_WORDS = frozenset("igf session day main forum internet governance panel workshop open town hall high level ws dc the of and on for in a".split())
+_IGF_YEAR = re.compile(r"\bIGF\s*((?:19|20)\d\d)\b", re.I)
 
 
-def question_form(question: str) -> str:
-    """The form of answer `question` asks for (one of FORMS)."""
-    if _ASKS_FOR_PERSON.search(question):
-        return WHO
-    if _NUMBER.search(question):
-        return NUMBER
-    if _is_list(question):
-        return LIST
-    # "What role should the media play, according to X?" asks for X's view, not X's role.
-    if _ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question):
-        return ROLE
-    if _VIEW_FORM.search(question):
-        return VIEW
-    return FACT
+def named_sessions(question: str, sessions: Sequence) -> tuple[str, ...]:
+    """The sessions `question` names ("the open forum on data flows", "in the town hall", "at IGF 2023"): its session
+    type, the words of its title that set it apart from the other sessions', its IGF year. Empty when it names none,
+    or when the index holds one session; a session named by type or title at a year no session has matches nothing
+    (the question is about a session that is not indexed), which is the one case that returns ("",)."""
+    from index.sessions import SESSION_TYPES
 
-
-_KIND_OF = re.compile(rf"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(?:[\w-]+\s+){{0,2}}?([\w-]+)\s+{_AUXILIARY}\b", re.I)
-
-
-def asked_noun(question: str) -> str | None:
-    """The noun a "what/which X" question asks for ("What gap does ...": "gap"; "What kind of approach ...":
-    "approach"), lower-cased; None for none or a name ("What new program for West Africa ...")."""
-    kind_of = _KIND_OF.search(question)
-    head = _LIST_HEAD.search(question)
-    noun = kind_of.group(1) if kind_of else head.group(2) if head else None
-    return None if noun is None or noun[0].isupper() else noun.lower()
-
-
-def _is_list(question: str) -> bool:
-    head = _LIST_HEAD.search(question)
-    if head is None:
-        return False
-    modifiers, noun = head.group(1).lower(), head.group(2).lower()
-    if _COUNTED.search(modifiers + noun):
-        return True
-    # A plural head noun ("Which positions did ...") asks for several items; "-ss", "-us", "-is" are singular.
-    return noun.endswith("s") and not noun.endswith(("ss", "us", "is")) and noun not in NUMBER_WORDS
+    if len(sessions) < 2:
+        return ()
+    folded = re.sub(r"[\s_\-\u2010-\u2015]+", " ", fold(question))
+    types = {name for pattern, name in SESSION_TYPES if pattern.search(folded)}
+    question_stems = {stem(w) for w in content_words(question)} - {stem(w) for w in _GENERIC_TITLE_WORDS}
+    title_stems = {s.session_id: {stem(w) for w in content_words(s.title.replace("_", " "))} - {stem(w) for w in _GENERIC_TITLE_WORDS} for s in sessions}
+    frequency: dict[str, int] = {}
+    for stems in title_stems.values():
+        for word in stems:
+            frequency[word] = frequency.get(word, 0) + 1
+    scores = {}
+    for session in sessions:
+        if types and session.session_type not in types:
+            continue
+        distinctive = {w for w in title_stems[session.session_id] & question_stems if frequency[w] <= len(sessions) / 2}
+        score = (2 if types else 0) + len(distinctive)
+        if score >= 2:
+            scores[session.session_id] = score
+    if not scores:
+        return ()
+    best = max(scores.values())
+    named = tuple(sid for sid, score in scores.items() if score == best)
+    year = _IGF_YEAR.search(question)
+    if year:
+        dated = tuple(sid for sid in named if (next(s for s in sessions if s.session_id == sid).date or "").startswith(year.group(1)))
+        return dated or ("",)
+    return named
 
 
 def question_kind(question: str, names_someone: bool) -> str:
-    if _ASKS_FOR_PERSON.search(question) and _ATTRIBUTION_VERBS.search(question):
+    if ASKS_FOR_PERSON.search(question) and _ATTRIBUTION_VERBS.search(question):
         return WHO_SAID
     if names_someone and _PROFILE.search(question) and not _ATTRIBUTION_VERBS.search(question) and not _ACCORDING.search(question):
         return PROFILE

@@ -63,7 +63,7 @@ class Retriever:
         self._sentence_starts: np.ndarray | None = None
 
     def analyze(self, question: str) -> Query:
-        return analyze(question, self.directory)
+        return analyze(question, self.directory, self.index.manifest.sessions if self.index.manifest is not None else ())
 
     def search(
         self,
@@ -85,13 +85,15 @@ class Retriever:
         routing = routing or self.routing
         rerank = self.rerank if rerank is None else rerank
         rows = len(self.index.chunks)
+        query = query or self.analyze(question)
+        if query.sessions and not sessions:
+            sessions = set(query.sessions)  # the question names its session: "the open forum on data flows"
         allowed = self._allowed(speakers, sessions)
         if rows == 0 or (allowed is not None and not allowed.any()):
             return []
         route = np.zeros(rows, dtype=np.float32)
         text = question
         if routing != "off" and self.directory is not None:
-            query = query or self.analyze(question)
             route = self.route_weights(query)
             if allowed is not None:
                 route = np.where(allowed, route, 0.0)

@@ -1,0 +1,161 @@
+"""Answers that come from what the turns do (index.annotate), not from what they say:
+
+- who asked a question, and from where: a question read out by a moderator is the remote participant's, an audience
+  member's is theirs (`asker_answer`);
+- who corrected a figure, and which figure is right: a value a later sentence corrects is not the answer; the
+  correction is (`corrector_answer`, `corrected`);
+- where a speaker stands on a proposal, and who was for or against it (`stance_answer`, `stance_people`).
+
+Each finds the annotations whose words are closest to the question's (IDF-weighted focus words and cosine), in the
+sessions the question is about, and returns the evidence sentence with the person or value it states.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.annotate import AGAINST, ASKED, CORRECTION, FOR, RELAYED, STANCE, Annotation
+from index.text import content_words, numbers_in, stem
+from rag.evidence import Evidence, TermWeights
+from rag.types import Passage
+
+# (session, start, end) -> the passage holding that span and the span's offsets in its text
+Locate = Callable[[str, int, int], tuple[Passage, int, int] | None]
+
+
+@dataclass(frozen=True)
+class Found:
+    """An annotation chosen as the answer, with the evidence sentence that states it and how well it matches."""
+
+    annotation: Annotation
+    evidence: Evidence
+    match: float
+
+
+def relevance(query, text: str, weights: TermWeights) -> float:
+    """IDF-weighted share of the question's focus words in `text` (by stem)."""
+    focus = [w for w in query.focus]
+    if not focus:
+        return 0.0
+    present = {stem(w) for w in content_words(text)}
+    total = sum(weights.weight(w) for w in focus)
+    return sum(weights.weight(w) for w in focus if stem(w) in present) / total
+
+
+def _ranked(query, annotations: Sequence[Annotation], text_of: Callable[[Annotation], str], weights: TermWeights, embedder, sessions: set[str]) -> list[tuple[float, Annotation]]:
+    chosen = [a for a in annotations if not sessions or a.session_id in sessions]
+    if not chosen:
+        return []
+    texts = [text_of(a) for a in chosen]
+    cosines = embedder.encode(texts) @ embedder.encode_query(query.text) if embedder is not None else np.zeros(len(texts))
+    scored = [(relevance(query, t, weights) + float(c), a) for t, c, a in zip(texts, cosines, chosen)]
+    return sorted(scored, key=lambda pair: -pair[0])
+
+
+def _evidence(annotation: Annotation, locate: Locate, score: float) -> Evidence | None:
+    found = locate(annotation.session_id, annotation.start, annotation.end)
+    if found is None:
+        return None
+    passage, a, b = found
+    return Evidence(passage, a, b, score)
+
+
+# -- askers -----------------------------------------------------------------------------------------------------
+def asker_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str]) -> Found | None:
+    """The relayed or audience question closest to what the question asks about."""
+    askers = [a for a in annotations if a.kind in (RELAYED, ASKED) and (a.who or a.place)]
+    for score, annotation in _ranked(query, askers, text_of, weights, embedder, sessions):
+        evidence = _evidence(annotation, locate, score)
+        if evidence is not None:
+            return Found(annotation, evidence, score)
+    return None
+
+
+def asker_text(found: Found, relayed_by: str | None) -> str:
+    """'Lucía Benítez (Asunción), read out by Rahul Mehta' / 'Kofi Mensah (Tamale), at the microphone'."""
+    annotation = found.annotation
+    who = annotation.who or (f"a participant from {annotation.place}" if annotation.place else "a participant")
+    if annotation.who and annotation.place:
+        who = f"{who} ({annotation.place})"
+    if annotation.kind == RELAYED:
+        return f"{who}, a question read out by {relayed_by}" if relayed_by else f"{who}, a question read out by the moderator"
+    return f"{who}, at the microphone"
+
+
+# -- corrections ---------------------------------------------------------------------------------------------------
+def corrector_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str]) -> Found | None:
+    """The correction closest to what the question asks about ("Who corrected the figure for families?")."""
+    found = [a for a in annotations if a.kind == CORRECTION]
+    for score, annotation in _ranked(query, found, text_of, weights, embedder, sessions):
+        if query.numbers and not (query.numbers & (numbers_in(annotation.value or "") | numbers_in(annotation.replaces or ""))):
+            score -= 0.5  # the question names the figure, and this correction is about another one
+        evidence = _evidence(annotation, locate, score)
+        if evidence is not None:
+            return Found(annotation, evidence, score)
+    return None
+
+
+def corrected(evidence: Evidence, stated: set[str], annotations: Sequence[Annotation], locate: Locate) -> Found | None:
+    """A later correction, in the same session, of a value `evidence` states (`stated`: its numbers): "It was 2,300
+    families, not 3,200" for the sentence giving 3,200. The first such correction after the sentence."""
+    if not stated:
+        return None
+    session, at = evidence.where
+    for annotation in annotations:
+        if annotation.kind != CORRECTION or annotation.session_id != session or annotation.start <= at:
+            continue
+        if numbers_in(annotation.replaces or "") & stated and not numbers_in(annotation.value or "") & stated:
+            found = _evidence(annotation, locate, evidence.score)
+            if found is not None:
+                return Found(annotation, found, evidence.score)
+    return None
+
+
+# -- stances ---------------------------------------------------------------------------------------------------------
+_ASKS_AGAINST = re.compile(r"\b(?:against|oppos\w*|disagree\w*|reject\w*|critici[sz]\w*|object\w*|sceptic\w*|skeptic\w*)\b", re.I)
+_ASKS_FOR = re.compile(r"\b(?:support\w*|favou?r\w*|back(?:ed|s)?|endors\w*|agree[sd]?|welcom\w*)\b", re.I)
+
+
+def asked_polarity(question: str) -> str | None:
+    """FOR or AGAINST when a question asks who took that side ("Who argued against ...?"), else None."""
+    if _ASKS_AGAINST.search(question):
+        return AGAINST
+    if _ASKS_FOR.search(question):
+        return FOR
+    return None
+
+
+def stance_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, speakers: set[tuple[str, str]], speaker_of_turn) -> Found | None:
+    """The stance sentence of one of `speakers` ((session, speaker key)) closest to the question's topic."""
+    own = [a for a in annotations if a.kind == STANCE and (a.session_id, speaker_of_turn(a.session_id, a.turn_no)) in speakers]
+    for score, annotation in _ranked(query, own, text_of, weights, embedder, set()):
+        evidence = _evidence(annotation, locate, score)
+        if evidence is not None:
+            return Found(annotation, evidence, score)
+    return None
+
+
+def stance_people(query, polarity: str, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str],
+                  exclude: set[str], speaker_of_turn, limit: int = 4) -> list[Found]:
+    """The speakers who took side `polarity` on what the question is about, one stance sentence each, best first:
+    those whose stance sentences share the question's focus words."""
+    found, seen = [], set()
+    stances = [a for a in annotations if a.kind == STANCE and a.value == polarity]
+    for score, annotation in _ranked(query, stances, text_of, weights, embedder, sessions):
+        speaker = (annotation.session_id, speaker_of_turn(annotation.session_id, annotation.turn_no))
+        if speaker in seen or speaker[1] in exclude or relevance(query, text_of(annotation), weights) == 0:
+            continue
+        evidence = _evidence(annotation, locate, score)
+        if evidence is not None:
+            seen.add(speaker)
+            found.append(Found(annotation, evidence, score))
+        if len(found) == limit:
+            break
+    return found
+
+
+STANCE_WORDS = {FOR: "supports it", AGAINST: "is against it"}

@@ -1,0 +1,209 @@
+"""Planning an answer: from the `Query` and the retrieved passages, the sentences that support the answer (rag.evidence),
+the answer decided by what the turns do when the question asks about that (rag.discourse: who asked, who corrected,
+where a speaker stands), a value replaced by a later correction, and the confidence abstention reads (rag.abstain).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.annotate import Annotation
+from index.text import content_words, numbers_in, sentence_spans, stem, words
+from rag import discourse
+from rag.abstain import Confidence, measure
+from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
+from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, profile_answer, speaker_of, tight_context
+from rag.question_types import LIST, ROLE, STANCE, WHO
+from rag.types import Passage
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the answer stage reads besides the passages: built once per loaded index (rag.pipeline)."""
+
+    embedder: object
+    weights: TermWeights
+    directory: object = None  # rag.speakers.SpeakerDirectory
+    vectors: Callable[[list[tuple[Passage, int, int]]], np.ndarray] | None = None  # rag.evidence.SentenceVectors
+    turn_at: Callable[[str, int], object] | None = None  # (session, turn number) -> index.types.Turn
+    annotations: Sequence[Annotation] = ()
+    locate: discourse.Locate | None = None  # (session, start, end) -> (passage, start, end in its text)
+    text_of: Callable[[Annotation], str] | None = None  # an annotation's sentences
+
+    def speaker_of_turn(self, session_id: str, turn_no: int) -> str | None:
+        turn = self.turn_at(session_id, turn_no) if self.turn_at else None
+        return turn.speaker if turn is not None else None
+
+
+@dataclass
+class AnswerPlan:
+    query: object  # rag.query.Query
+    evidence: list[Evidence]
+    confidence: Confidence
+    draft: Draft | None = None  # an answer decided without the model (a role, an asker, a correction, a stance)
+    alongside: list[Evidence] = dataclasses.field(default_factory=list)  # the best sentence's passage's other sentences, best first
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def question(self) -> str:
+        return self.query.text
+
+    @property
+    def form(self) -> str:
+        return self.query.form
+
+    @property
+    def named(self) -> set[str]:
+        """Speaker keys the question names outright."""
+        return {t.key for t in self.query.targets if t.how == "name"}
+
+    @property
+    def who_said(self) -> bool:
+        return self.query.kind == "who_said"
+
+    @property
+    def context(self) -> list[Passage]:
+        return tight_context(self.evidence)
+
+    @property
+    def instruction(self) -> str | None:
+        return FORM_INSTRUCTIONS.get(self.form)
+
+    @property
+    def asks_model(self) -> bool:
+        return bool(self.evidence) and self.draft is None and self.form in FORM_INSTRUCTIONS
+
+
+def plan_answer(query, passages: list[Passage], resources: Resources, sentences: int = 3) -> AnswerPlan:
+    """Pick the answer's supporting sentences from `passages`, decide the answer when the turns' annotations do, and
+    measure the confidence."""
+    targets = list(query.targets)
+    focus = frozenset(t.key for t in (query.answering or targets))
+    addressed = frozenset(t.key for t in targets) - focus
+    # A question about a speaker (kind "profile": where they are from, what they do) is answered where they are introduced.
+    introductions = frozenset((t.session_id, a, b) for t in targets for a, b in t.speaker.introductions) if query.kind == "profile" else frozenset()
+    turns = pointed_turns(query)
+    if query.answered_topic and resources.turn_at is not None:
+        turns |= answering_turns(query.answered_topic, passages, resources.turn_at)
+    ranked = select_evidence(
+        query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
+        turns=frozenset(turns), introductions=introductions,
+    )
+    if query.form in QUOTED_SENTENCES:
+        ranked = lead_with_best_passage(ranked)
+    notes: list[str] = []
+    draft = decided_answer(query, passages, ranked, resources, notes)
+    if draft is None and query.answer_type in TYPED and ranked:
+        ranked = _corrected_first(query, ranked, resources, notes)
+    evidence = ranked[:sentences]
+    if draft is not None:
+        evidence = draft.evidence + [e for e in evidence if e.where not in {d.where for d in draft.evidence}]
+    alongside = [e for e in ranked[1:] if ranked[0].passage.chunk.chunk_id == e.passage.chunk.chunk_id] if ranked else []
+    describe = resources.directory.describe if resources.directory is not None else None
+    confidence = measure(query, passages, evidence, resources.weights, describe)
+    if draft is not None:
+        confidence = dataclasses.replace(confidence, type_found=True)
+    return AnswerPlan(query, evidence, confidence, draft, alongside, notes)
+
+
+def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resources: Resources, notes: list[str]) -> Draft | None:
+    """The answer when the question asks about what the turns do (who asked, who corrected, where someone stands) or
+    about a speaker's role; None for every other question."""
+    sessions = set(query.sessions) or {p.chunk.session_id for p in passages[:3]}
+    annotations, directory = resources.annotations, resources.directory
+    if resources.locate is None or resources.text_of is None:
+        return profile_answer(query.targets, passages, directory) if query.form == ROLE else None
+    found_args = (annotations, resources.text_of, resources.weights, resources.embedder, resources.locate)
+    if query.asks_asker:
+        found = discourse.asker_answer(query, *found_args, sessions)
+        if found is not None:
+            relayer = speaker_of(found.evidence.passage, directory).name if found.annotation.kind == "relayed" else None
+            place = found.annotation.place
+            text = place if query.answer_type == "place" and place else discourse.asker_text(found, relayer)
+            return Draft(f"{text}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+    if query.asks_corrector:
+        found = discourse.corrector_answer(query, *found_args, sessions)
+        if found is not None:
+            person = speaker_of(found.evidence.passage, directory)
+            return Draft(f"{person.label()}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+    if query.answer_type == STANCE and query.targets:
+        speakers = {(t.session_id, t.key) for t in query.targets}
+        found = discourse.stance_answer(query, *found_args, speakers, resources.speaker_of_turn)
+        if found is not None:
+            person = speaker_of(found.evidence.passage, directory)
+            return Draft(f"{person.label()} {discourse.STANCE_WORDS[found.annotation.value]}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+    polarity = discourse.asked_polarity(query.text) if query.form in (WHO, LIST) else None
+    if polarity is not None and (query.form == WHO or query.answer_type == "person" or "panel" in query.text.lower()):
+        exclude = {t.key for t in query.targets}
+        people = discourse.stance_people(query, polarity, *found_args, sessions, exclude, resources.speaker_of_turn)
+        if people:
+            names = [speaker_of(f.evidence.passage, directory).label() for f in people]
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            return Draft(f"{listed}: “{people[0].evidence.text}”", [f.evidence for f in people[:3]], ATTRIBUTION, [])
+    if query.form == ROLE:
+        return profile_answer(query.targets, passages, directory)
+    return None
+
+
+def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes: list[str]) -> list[Evidence]:
+    """A typed answer whose value a later sentence corrects ("It was 2,300 families, not 3,200") is the correction."""
+    best = ranked[0]
+    stated = set().union(*(numbers_in(s.text) for s in answer_spans(best.text, query))) if answer_spans(best.text, query) else set()
+    found = discourse.corrected(best, stated, resources.annotations, resources.locate) if resources.locate else None
+    if found is None and query.asks_correction:
+        corrections = [a for a in resources.annotations if a.kind == "correction" and a.session_id == best.where[0]]
+        found = discourse.corrector_answer(query, corrections, resources.text_of, resources.weights, resources.embedder, resources.locate, set())
+    if found is None:
+        return ranked
+    notes.append(f"a later sentence corrects {found.annotation.replaces} to {found.annotation.value}")
+    lead = dataclasses.replace(found.evidence, score=max(found.evidence.score, best.score))
+    return [lead] + [e for e in ranked if e.where != lead.where]
+
+
+def pointed_turns(query) -> set[tuple[str, int]]:
+    """(session, turn number) of the turn a question points at: each target speaker's last turn for "final
+    recommendation", "closing remarks", their first for "opening remarks"."""
+    position = getattr(query, "position", None)
+    chosen = set()
+    for target in getattr(query, "targets", ()) if position else ():
+        turn_nos = sorted(target.turn_nos or target.speaker.turn_nos)
+        if turn_nos:
+            chosen.add((target.session_id, turn_nos[-1] if position == "last" else turn_nos[0]))
+    return chosen
+
+
+ANSWER_MIN_WORDS = 25  # "Yes, please, go ahead.", "Addressed to any speaker?": the floor passing, not the answer
+ANSWER_WITHIN_TURNS = 8  # a question read out, repeated and passed on is answered within a few turns
+
+
+def answering_turns(topic: str, passages: list[Passage], turn_at: Callable[[str, int], object]) -> set[tuple[str, int]]:
+    """(session, turn number) of the turn answering the question asked about `topic` ("the answer to the question on
+    emerging technologies"): the question is the passages' sentence ending in "?" that holds most of the topic's
+    words (at least half); the answer, the first later turn that neither asks it again nor is a short aside."""
+    wanted = {stem(w) for w in content_words(topic)}
+    if not wanted:
+        return set()
+
+    def asks(text: str) -> float:
+        shares = [len(wanted & {stem(w) for w in content_words(text[a:b])}) / len(wanted) for a, b in sentence_spans(text) if text[a:b].rstrip().endswith("?")]
+        return max(shares, default=0.0)
+
+    best, asked = 0.5, None
+    for passage in passages:
+        share = asks(passage.chunk.text)
+        if share > best or (share == best and asked is None):
+            best, asked = share, (passage.chunk.session_id, passage.chunk.turn_no)
+    if asked is None:
+        return set()
+    session_id, asked_in = asked
+    for turn_no in range(asked_in + 1, asked_in + 1 + ANSWER_WITHIN_TURNS):
+        turn = turn_at(session_id, turn_no)
+        if turn is None:
+            break
+        if len(words(turn.text)) >= ANSWER_MIN_WORDS and asks(turn.text) < 0.5:
+            return {(session_id, turn_no)}
+    return set()

@@ -1,0 +1,199 @@
+"""What a question asks for, read from its words once (rag.query.analyze keeps the result in the `Query`):
+
+- the form of the answer: "who" (a person), "role" (what a named person is), "number", "list" (several items),
+  "view" (what someone said or thinks, or why), "fact" (anything else);
+- the type of the thing asked for, one of rag.spans' kinds (a share, an amount of money, a price per period, a count,
+  a year, a date, a duration, a place, a person, an organisation), STANCE (for or against), or None;
+- what the question is about: its content words minus the words that only ask ("how many", "what share"), the
+  thing counted or measured, the numbers it states itself;
+- whether it asks about the discourse itself: who asked a question, who corrected a figure, which figure is right.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, stem, words
+from rag.spans import COUNT, DATE, DURATION, MONEY, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
+
+STANCE = "stance"
+WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
+FORMS = (WHO, ROLE, NUMBER, LIST, VIEW, FACT)
+
+ASKED_PERSON = (
+    r"(?:panell?ists?|speakers?|participants?|audience\s+members?|members?\s+of\s+the\s+audience|persons?|people|"
+    r"delegates?|officials?|moderators?|co-?moderators?|representatives?|colleagues?|one|ministers?|councillors?|"
+    r"commissioners?|experts?|researchers?|host|chair)"
+)
+# "Who ...", "Which (two) panelists ...": the answer is a person.
+ASKS_FOR_PERSON = re.compile(rf"^\s*(?:\w+\s*,\s*)?(?:who|whom|whose)\b|^\s*(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b", re.I)
+_ROLE = re.compile(r"\b(?:role|position|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
+_ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
+_VIEW_WORDS = (
+    r"according\s+to|per|view|respond|answer|remarks?|message|closing|recommendation|summari[sz]e|think|thinks|consider|"
+    r"considers|believe|see|sees|judge"
+)
+_NUMBER = re.compile(
+    # "How far off is a treaty?" asks for a judgement ("far down the pike"), not a distance.
+    r"\bhow\s+(?:many|much|long|old|often|far(?!\s+off)|large|big)\b|\b(?:what|which)\s+(?:\w+\s+)?(?:share|percentage|per\s*cent|proportion|"
+    r"number|size|year|age|amount|figures?|increase|fraction|rate|price|cost|fee|budget|value|date|month)\b|\bin\s+what\s+year\b|\bby\s+how\s+many\b",
+    re.I,
+)
+_COUNTED = re.compile(r"\b(?:two|three|four|five|several|multiple|kinds|types|forms|ways)\b", re.I)
+_AUXILIARY = r"(?:did|does|do|is|are|was|were|can|could|has|have|had|should|would|will|caused|make|made)"
+_LIST_HEAD = re.compile(rf"\b(?:which|what)\s+((?:[\w-]+\s+){{0,4}}?)([\w-]+)\s+(?:of\s+[\w\s-]+?\s+)?{_AUXILIARY}\b", re.I)
+_VIEW_FORM = re.compile(
+    rf"\b(?:{_VIEW_WORDS}|say|said|says|react|describe|agree|disagree|call\s+for|called\s+for)\b"
+    r"|^\s*(?:why|how)\b|^\s*(?:does|do|did|is|are|should|can)\b",
+    re.I,
+)
+_KIND_OF = re.compile(rf"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(?:[\w-]+\s+){{0,2}}?([\w-]+)\s+{_AUXILIARY}\b", re.I)
+
+
+def question_form(question: str) -> str:
+    """The form of answer `question` asks for (one of FORMS)."""
+    if ASKS_FOR_PERSON.search(question):
+        return WHO
+    if _NUMBER.search(question):
+        return NUMBER
+    if _is_list(question):
+        return LIST
+    # "What role should the media play, according to X?" asks for X's view, not X's role.
+    if _ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question):
+        return ROLE
+    if _VIEW_FORM.search(question):
+        return VIEW
+    return FACT
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a "what/which X" question asks for ("What gap does ...": "gap"), lower-cased; None for none or a name."""
+    kind_of = _KIND_OF.search(question)
+    head = _LIST_HEAD.search(question)
+    noun = kind_of.group(1) if kind_of else head.group(2) if head else None
+    return None if noun is None or noun[0].isupper() else noun.lower()
+
+
+def _is_list(question: str) -> bool:
+    head = _LIST_HEAD.search(question)
+    if head is None:
+        return False
+    modifiers, noun = head.group(1).lower(), head.group(2).lower()
+    if _COUNTED.search(modifiers + noun):
+        return True
+    # A plural head noun ("Which positions did ...") asks for several items; "-ss", "-us", "-is" are singular.
+    return noun.endswith("s") and not noun.endswith(("ss", "us", "is")) and noun not in NUMBER_WORDS
+
+
+# -- the type of the thing asked for ----------------------------------------------------------------------
+_VIEWISH = re.compile(r"\b(?:view|opinion|position|stance|think|feel|argue|argued)\b", re.I)
+_YES_NO = re.compile(r"^\s*(?:would|does|did|do|is|are|was|were|can|could|will|should|has|have|had)\b", re.I)
+_WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b", re.I)
+_ASKS_SHARE = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+){0,2}?(?:share|percentage|proportion|fraction|rate)\b|\bhow\s+much\s+of\b|\bpercent(?:age)?\b|\bper\s*cent\b|%"
+    r"|\b(?:share|percentage|proportion)\s+of\b",
+    re.I,
+)
+_PERIOD_WORDS = r"(?:month|monthly|year|yearly|annual|annually|week|weekly|day|daily)"
+_ASKS_PRICE = re.compile(rf"\b(?:per|each|a|every|an)\s+{_PERIOD_WORDS}\b|\b(?:monthly|annual|yearly|weekly)\s+(?:fee|price|cost|rate|charge|subscription)s?\b", re.I)
+_MONEY_NOUNS = r"(?:price|cost|fee|budget|funding|revenue|salary|grant|loan|fine|levy|tariff|investment|value|contribution|subscription|charge|fund|facility|contract)s?"
+_ASKS_MONEY = re.compile(
+    r"\bhow\s+much\s+(?:money|does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed)\b"
+    rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
+    rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
+    re.I,
+)
+_ASKS_COUNT = re.compile(r"\bhow\s+many\b|\bwhat\s+(?:is\s+the\s+)?number\s+of\b", re.I)
+_ASKS_QUANTITY = re.compile(r"\bhow\s+(?:much|often|far|big|large)\b|\bby\s+how\s+(?:much|many)\b", re.I)
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b|\bin\s+what\s+year\b|\bby\s+(?:the\s+end\s+of\s+)?(?:what|which)\s+year\b", re.I)
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b|^\s*when\s+(?:was|were|did|does|do|is|are|will|would|has|had)\b|\bon\s+what\s+date\b", re.I)
+_ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
+_ASKS_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|cities|country|countries|town|village|region|district|place|location)\b|\bfrom\s+which\b", re.I)
+_ASKS_ORGANISATION = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm)\b", re.I)
+_ASKS_STANCE = re.compile(
+    r"\b(?:position|stance|view)\s+on\b|\bfor\s+or\s+against\b|\b(?:support|supports|supported|oppose|opposes|opposed|back|backed|favou?r|endorse|"
+    r"agree|agreed|disagree|disagreed|reject|rejected|take\s+a\s+side|took\s+a\s+side)\b",
+    re.I,
+)
+
+
+def answer_type(question: str, form: str) -> str | None:
+    """The kind of thing the answer must state (rag.spans kinds, STANCE), or None when any sentence may answer."""
+    if form == WHO:
+        return PERSON
+    if _YES_NO.match(question):
+        return STANCE if _ASKS_STANCE.search(question) else None
+    if _WHERE.match(question):
+        return PLACE
+    if _VIEWISH.search(question):
+        return STANCE if _ASKS_STANCE.search(question) else None
+    checks = (
+        (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
+        (_ASKS_QUANTITY, QUANTITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE), (_ASKS_ORGANISATION, ORGANISATION),
+    )
+    for pattern, kind in checks:
+        if pattern.search(question):
+            return PRICE if kind == MONEY and _ASKS_PRICE.search(question) else kind
+    if form == NUMBER:
+        return QUANTITY
+    if form in (VIEW, FACT) and _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:what|which)\s+(?!is\b|was\b)", question, re.I):
+        return STANCE
+    return None
+
+
+# -- what the question is about --------------------------------------------------------------------------
+# Words that only say what kind of answer is wanted: they are not what the answer is about.
+ASKING_WORDS = frozenset(
+    """share percentage percent proportion fraction number many much long year years date day month when where which what who whom
+    whose how amount figure size total roughly approximately about exactly according""".split()
+)
+_COUNTED_NOUN = re.compile(r"\bhow\s+many\s+((?:[\w'-]+\s*){1,4})|\b(?:share|percentage|proportion|fraction)\s+of\s+(?:all\s+)?(?:the\s+)?([\w'-]+)", re.I)
+
+
+def focus_words(question: str, identity: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The question's content words, minus the words that only ask and the words that only name a speaker."""
+    return tuple(sorted(w for w in content_words(question) if w not in ASKING_WORDS and w not in identity and not numbers_in(w)))
+
+
+def counted_nouns(question: str) -> frozenset[str]:
+    """Stems of what a "how many X" or "share of X" question counts; empty for none."""
+    counted = _COUNTED_NOUN.search(question)
+    if counted is None:
+        return frozenset()
+    if counted.group(2):
+        return frozenset({stem(counted.group(2).lower())})
+    # The head of the noun phrase: its last plural before a function word ("how many national CERTs are": CERTs;
+    # "how many countries take part": countries), else its first word ("how many people attended": people).
+    phrase = []
+    for word in words(counted.group(1)):
+        if word in STOPWORDS:
+            break
+        phrase.append(word)
+    plurals = [w for w in phrase if w.endswith("s") and not w.endswith("ss")]
+    head = plurals[-1] if plurals else phrase[0] if phrase else None
+    return frozenset({stem(head)}) if head else frozenset()
+
+
+# -- questions about the discourse ------------------------------------------------------------------------
+# "Who asked whether ...", "Where is the participant who asked about X from?", "Which question did the online moderator
+# relay from X?": the asker of a question read out or put at the microphone.
+_ASKS_ASKER = re.compile(
+    r"\b(?:who|which\s+(?:\w+\s+){0,2}?(?:participant|person|member|delegate|one))\s+(?:\w+\s+){0,3}?(?:asked|ask|asks|wanted\s+to\s+know|submitted|raised\s+the\s+question|put\s+(?:a|the)\s+question)\b"
+    r"|\b(?:participant|person|member|delegate|questioner)\s+who\s+(?:\w+\s+){0,2}?(?:asked|wanted\s+to\s+know|raised|submitted)\b"
+    r"|\bwho\s+came\s+to\s+the\s+(?:mic|microphone)\b|\bquestion\s+(?:did|from)\b",
+    re.I,
+)
+_ASKS_CORRECTOR = re.compile(r"\bwho\s+(?:\w+\s+){0,2}?correct(?:ed|s)?\b", re.I)
+_ASKS_CORRECTION = re.compile(r"\b(?:correct(?:ed|ion)?|actual(?:ly)?|right|real)\s+(?:figure|number|year|date|rate|amount|value|count)\b|\bcorrect(?:ed|ion)\b|\bactually\b", re.I)
+
+
+def asks_asker(question: str) -> bool:
+    return _ASKS_ASKER.search(question) is not None
+
+
+def asks_corrector(question: str) -> bool:
+    return _ASKS_CORRECTOR.search(question) is not None
+
+
+def asks_correction(question: str) -> bool:
+    return _ASKS_CORRECTION.search(question) is not None
