@@ -92,6 +92,9 @@ class Settings:
     abstain_min_coverage: float = 0.175
     abstain_min_evidence: float = -1.0
     abstain_on_answer_type: bool = True
+    # A name found in more than this share of the passages (the forum, the UN, the internet) runs through the
+    # transcripts: it is their setting, not the name a "which organisation" or "where" question asks for.
+    name_max_share: float = 0.03
     # Above this many chunks the vector index is approximate (HNSW): exact search grows with the corpus,
     # HNSW stays near-constant. hnsw_ef_search trades speed for recall (eval.bench measures recall@10).
     hnsw_threshold: int = 50_000

@@ -108,7 +108,7 @@ MIN_CONTENT_WORDS = 3  # "Thank you very much." answers nothing
 ASKED_NOUN_BONUS = 0.1  # "What gap ...", "What kind of approach ...": a sentence holding "gap", "approach"
 EXPANSION_BONUS = 0.5  # "What does GFC stand for?": a sentence spelling out a name with the initials G, F, C
 # The answer types a typed span decides (a person is found by rag.forms, a stance by rag.discourse).
-TYPED = sp.NUMERIC | {sp.PLACE, sp.ORGANISATION}
+TYPED = sp.NUMERIC | {sp.PLACE, sp.ORGANISATION, sp.NAME}
 
 
 class SentenceVectors:
@@ -185,10 +185,15 @@ def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int
 
 
 def answer_spans(sentence: str, query) -> list[sp.Span]:
-    """The spans of `sentence` of the type `query` asks for, other than the numbers the question states itself."""
+    """The spans of `sentence` of the type `query` asks for, other than what the question states itself: its numbers,
+    and names that share a word with it ("Which ECOWAS states ratified the Malabo Convention?": not "Malabo Convention")."""
     if query.answer_type not in TYPED:
         return []
-    return [s for s in sp.of_kind(sp.spans_in(sentence), query.answer_type) if not (numbers_in(s.text) and numbers_in(s.text) <= query.numbers)]
+    asked = set(query.focus) | {w for name in query.names for w in content_words(name)}
+    return [
+        s for s in sp.of_kind(sp.spans_in(sentence), query.answer_type)
+        if not (numbers_in(s.text) and numbers_in(s.text) <= query.numbers) and not (s.kind in sp.NAMES and content_words(s.text) & asked)
+    ]
 
 
 def select_evidence(
@@ -272,10 +277,10 @@ def select_evidence(
     return scored if limit is None else scored[:limit]
 
 
-def near(sentence: str, span: sp.Span, nouns: frozenset[str]) -> bool:
-    """Is a word of `nouns` (stems) within COUNT_DISTANCE words of `span` in `sentence`?"""
-    before = words(sentence[: span.start])[-COUNT_DISTANCE:]
-    after = words(sentence[span.end :])[:COUNT_DISTANCE]
+def near(sentence: str, span: sp.Span, nouns: frozenset[str], distance: int = COUNT_DISTANCE) -> bool:
+    """Is a word of `nouns` (stems) within `distance` words of `span` in `sentence`?"""
+    before = words(sentence[: span.start])[-distance:]
+    after = words(sentence[span.end :])[:distance]
     return any(stem(w) in nouns for w in before + after + words(span.text))
 
 

@@ -157,6 +157,8 @@ def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, st
         organisation = _clause(from_org.group("org"))
     elif rest.strip(" ,.") and rest.lstrip().startswith(","):
         role = _clause(_LEAD.sub("", rest, count=1))
+    elif re.match(r"^\s+(?:is|was)\s+(?:the|a|an|our)\s+[A-Z]", rest):  # "Achieng Otieno is the Executive Director of Haki Data"
+        role = _clause(_LEAD.sub("", rest, count=1))
     # Sentences right after, about the same person ("She is the Policy Director for Global Privacy.").
     for a, b in sentences[index + 1 : index + 4]:
         follow = _PRONOUN_SENTENCE.match(text[a:b].strip())
@@ -198,7 +200,7 @@ def _organisation_in(role: str) -> str | None:
     at = re.search(r"\b(?:at|from|with)\s+(?:the\s+)?(?P<org>.+)$", role)
     if at:
         return at.group("org").strip()
-    of = re.search(r"\bof\s+the\s+(?P<org>[A-Z].+)$", role)
+    of = re.search(r"\bof\s+(?:the\s+)?(?P<org>[A-Z].+)$", role)
     if of:
         return of.group("org").strip()
     return None

@@ -201,6 +201,7 @@ class Pipeline:
                 annotations=index.annotations,
                 locate=lambda session, start, end, index=index: _as_passage(index.locate(session, start, end)),
                 text_of=index.annotated_text,
+                name_max_share=self.settings.name_max_share,
             )
             cached = self._answer_resources = (index, resources)
         return cached[1]

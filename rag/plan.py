@@ -17,7 +17,8 @@ from rag import discourse
 from rag.abstain import Confidence, measure
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, profile_answer, speaker_of, tight_context
-from rag.question_types import LIST, ROLE, STANCE, WHO
+from rag.question_types import ROLE, STANCE, WHO
+from rag.spans import NUMERIC
 from rag.types import Passage
 
 
@@ -33,6 +34,7 @@ class Resources:
     annotations: Sequence[Annotation] = ()
     locate: discourse.Locate | None = None  # (session, start, end) -> (passage, start, end in its text)
     text_of: Callable[[Annotation], str] | None = None  # an annotation's sentences
+    name_max_share: float = 0.03  # Settings.name_max_share: a name in more of the passages is the setting, not an answer
 
     def speaker_of_turn(self, session_id: str, turn_no: int) -> str | None:
         turn = self.turn_at(session_id, turn_no) if self.turn_at else None
@@ -93,7 +95,7 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
         turns=frozenset(turns), introductions=introductions,
     )
-    if query.form in QUOTED_SENTENCES:
+    if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
     notes: list[str] = []
     draft = decided_answer(query, passages, ranked, resources, notes)
@@ -103,8 +105,7 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     if draft is not None:
         evidence = draft.evidence + [e for e in evidence if e.where not in {d.where for d in draft.evidence}]
     alongside = [e for e in ranked[1:] if ranked[0].passage.chunk.chunk_id == e.passage.chunk.chunk_id] if ranked else []
-    describe = resources.directory.describe if resources.directory is not None else None
-    confidence = measure(query, passages, evidence, resources.weights, describe)
+    confidence = measure(query, passages, evidence if draft is not None else ranked, resources, resources.name_max_share)
     if draft is not None:
         confidence = dataclasses.replace(confidence, type_found=True)
     return AnswerPlan(query, evidence, confidence, draft, alongside, notes)
@@ -136,8 +137,8 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         if found is not None:
             person = speaker_of(found.evidence.passage, directory)
             return Draft(f"{person.label()} {discourse.STANCE_WORDS[found.annotation.value]}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
-    polarity = discourse.asked_polarity(query.text) if query.form in (WHO, LIST) else None
-    if polarity is not None and (query.form == WHO or query.answer_type == "person" or "panel" in query.text.lower()):
+    polarity = discourse.asked_polarity(query.text) if query.form == WHO else None
+    if polarity is not None:
         exclude = {t.key for t in query.targets}
         people = discourse.stance_people(query, polarity, *found_args, sessions, exclude, resources.speaker_of_turn)
         if people:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from index.text import content_words, fold, names_in, numbers_in, stem, words
+from index.text import content_words, fold, names_in, numbers_in, stem
 from rag import question_types as qt
 from rag.mentions import person_noun_pattern
 from rag.people import FUNCTION_WORDS, Match, Speaker
@@ -160,6 +160,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     if targets:
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
     form = qt.question_form(question)
+    answer_type = qt.answer_type(question, form)
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
     return Query(
         question,
@@ -169,12 +170,12 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         form,
         answering_targets(question, targets),
         answered_topic(question),
-        answer_type=qt.answer_type(question, form),
+        answer_type=answer_type if answer_type != qt.STANCE or len(targets) <= 1 else None,
         focus=qt.focus_words(question, identity),
         numbers=frozenset(numbers_in(question)),
         counted=qt.counted_nouns(question) if form == qt.NUMBER else frozenset(),
         noun=qt.asked_noun(question),
-        names=tuple(n for n in names_in(question) if not set(words(n)) <= identity and not any(_describes(n, t.speaker) for t in targets)),
+        names=question_names(question, identity, targets),
         acronyms=frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset(),
         asks_asker=qt.asks_asker(question),
         asks_corrector=qt.asks_corrector(question),
@@ -183,10 +184,32 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     )
 
 
+_HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Professor|Minister|Deputy|Mayor|Commissioner|Ambassador|Madam|Sir)\.?\s+)+")
+
+
+def question_names(question: str, identity: frozenset[str], targets) -> tuple[str, ...]:
+    """The capitalised names a question uses that are not its speakers' ("Kenya", "Tunza Mesh", "UNECA"): a name is
+    cut at "and", stripped of titles, possessives and words that name a target, and dropped when what is left is the
+    question's first word ("Summarize Chris Painter": nothing) or says who a target is."""
+    first = re.match(r"\W*(\w+)", question)
+    opener = first.group(1) if first else ""
+    found = []
+    for name in names_in(question):
+        for part in re.split(r"\s+and\s+", name):
+            part = _HONORIFIC.sub("", re.sub(r"['’]s$", "", part)).strip(" .")
+            kept = [w for w in part.split() if fold(w) not in identity and w != opener]
+            if not kept or _HONORIFIC.fullmatch(kept[0] + " ") or any(_describes(" ".join(kept), t.speaker) for t in targets):
+                continue
+            if any(w[:1].isupper() for w in kept):
+                found.append(" ".join(kept))
+    return tuple(dict.fromkeys(found))
+
+
 def _describes(name: str, speaker: Speaker) -> bool:
     """Does `name` ("Tunza Mesh", "ZICTA") say who `speaker` is: part of their organisation, role or country?"""
     folded = fold(name)
-    return any(folded in fold(part) for part in (speaker.organisation, speaker.role, speaker.country) if part)
+    # "Cuban" for Cuba: a country's adjective shares all but its last letters with the name.
+    return any(folded in fold(part) or fold(part).startswith(folded[: max(4, len(folded) - 2)]) for part in (speaker.organisation, speaker.role, speaker.country) if part)
 
 
 _ANSWERING = re.compile(r"\b(?:respond(?:ed|s)?|react(?:ed|s)?|answer(?:ed|s)?|repl(?:y|ied|ies)|pick(?:ed|s)?\s+up|comment(?:ed|s)?\s+on)\b", re.I)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, stem, words
-from rag.spans import COUNT, DATE, DURATION, MONEY, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
+from rag.spans import COUNT, DATE, DURATION, MONEY, NAME, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
 
 STANCE = "stance"
 WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
@@ -88,7 +88,9 @@ def _is_list(question: str) -> bool:
 # -- the type of the thing asked for ----------------------------------------------------------------------
 _VIEWISH = re.compile(r"\b(?:view|opinion|position|stance|think|feel|argue|argued)\b", re.I)
 _YES_NO = re.compile(r"^\s*(?:would|does|did|do|is|are|was|were|can|could|will|should|has|have|had)\b", re.I)
-_WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b", re.I)
+# "Where is X based?", not "Where in the convention ...?" or "Where does X stand on ...?"
+_WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b(?!\s+in\s+the\b)(?!.*\bstand\b)", re.I)
+_ASKS_NAME = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+names?\s+of\b|\bwhat\s+is\s+(?:it|this|that|the\s+\w+)\s+called\b|\bwhat'?s\s+the\s+name\b", re.I)
 _ASKS_SHARE = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+){0,2}?(?:share|percentage|proportion|fraction|rate)\b|\bhow\s+much\s+of\b|\bpercent(?:age)?\b|\bper\s*cent\b|%"
     r"|\b(?:share|percentage|proportion)\s+of\b",
@@ -98,7 +100,7 @@ _PERIOD_WORDS = r"(?:month|monthly|year|yearly|annual|annually|week|weekly|day|d
 _ASKS_PRICE = re.compile(rf"\b(?:per|each|a|every|an)\s+{_PERIOD_WORDS}\b|\b(?:monthly|annual|yearly|weekly)\s+(?:fee|price|cost|rate|charge|subscription)s?\b", re.I)
 _MONEY_NOUNS = r"(?:price|cost|fee|budget|funding|revenue|salary|grant|loan|fine|levy|tariff|investment|value|contribution|subscription|charge|fund|facility|contract)s?"
 _ASKS_MONEY = re.compile(
-    r"\bhow\s+much\s+(?:money|does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed)\b"
+    r"\bhow\s+much\s+(?:money|does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
     rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
     rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
     re.I,
@@ -108,11 +110,11 @@ _ASKS_QUANTITY = re.compile(r"\bhow\s+(?:much|often|far|big|large)\b|\bby\s+how\
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b|\bin\s+what\s+year\b|\bby\s+(?:the\s+end\s+of\s+)?(?:what|which)\s+year\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b|^\s*when\s+(?:was|were|did|does|do|is|are|will|would|has|had)\b|\bon\s+what\s+date\b", re.I)
 _ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
-_ASKS_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|cities|country|countries|town|village|region|district|place|location)\b|\bfrom\s+which\b", re.I)
+_ASKS_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:city|cities|country|countries|town|village|region|district|place|location|states|nations)\b|\bfrom\s+which\b", re.I)
 _ASKS_ORGANISATION = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm)\b", re.I)
 _ASKS_STANCE = re.compile(
-    r"\b(?:position|stance|view)\s+on\b|\bfor\s+or\s+against\b|\b(?:support|supports|supported|oppose|opposes|opposed|back|backed|favou?r|endorse|"
-    r"agree|agreed|disagree|disagreed|reject|rejected|take\s+a\s+side|took\s+a\s+side)\b",
+    r"\b(?:position|stance|view)\s+on\b|\bfor\s+or\s+against\b|\bthink\s+(?:of|about)\b|\b(?:support|supports|supported|oppose|opposes|opposed|back|backed|"
+    r"favou?r|endorse|endorsed|reject|rejected|take\s+a\s+side|took\s+a\s+side|take\s+a\s+position|took\s+a\s+position)\b",
     re.I,
 )
 
@@ -128,6 +130,7 @@ def answer_type(question: str, form: str) -> str | None:
     if _VIEWISH.search(question):
         return STANCE if _ASKS_STANCE.search(question) else None
     checks = (
+        (_ASKS_NAME, NAME),
         (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
         (_ASKS_QUANTITY, QUANTITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE), (_ASKS_ORGANISATION, ORGANISATION),
     )
@@ -145,7 +148,9 @@ def answer_type(question: str, form: str) -> str | None:
 # Words that only say what kind of answer is wanted: they are not what the answer is about.
 ASKING_WORDS = frozenset(
     """share percentage percent proportion fraction number many much long year years date day month when where which what who whom
-    whose how amount figure size total roughly approximately about exactly according""".split()
+    whose how amount figure size total roughly approximately about exactly according remarks closing final concluding
+    opening statement intervention mention mentioned position stance view support supports supported oppose opposes opposed
+    agree agreed disagree disagreed favour favor against side""".split()
 )
 _COUNTED_NOUN = re.compile(r"\bhow\s+many\s+((?:[\w'-]+\s*){1,4})|\b(?:share|percentage|proportion|fraction)\s+of\s+(?:all\s+)?(?:the\s+)?([\w'-]+)", re.I)
 

@@ -18,6 +18,7 @@ from index.text import fold, names_in
 SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION = "share", "money", "price", "count", "year", "date", "duration"
 MEASURE = "measure"  # a quantity with a physical unit: 827 kilometres, 100 megabits per second
 QUANTITY = "quantity"  # asked for, never found: "how much", "how often", "by how much" take any amount
+NAME = "name"  # asked for, never found: "What is the name of ...", "What is it called?" take any proper name
 PLACE, PERSON, ORGANISATION = "place", "person", "organisation"
 NUMERIC = frozenset({SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION, MEASURE, QUANTITY})
 KINDS = (SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION, MEASURE, PLACE, PERSON, ORGANISATION)
@@ -36,7 +37,9 @@ ANSWERS = {
     PLACE: {PLACE, ORGANISATION},
     PERSON: {PERSON},
     ORGANISATION: {ORGANISATION, PLACE, PERSON},  # a name of three capitalised words may be any of them
+    NAME: {ORGANISATION, PLACE, PERSON},
 }
+NAMES = frozenset({PLACE, PERSON, ORGANISATION})
 
 
 @dataclass(frozen=True)
