@@ -48,6 +48,10 @@ def coverage(query, passages: list[Passage], weights: TermWeights) -> float:
 
 
 def about_focus(query, item: Evidence, resources) -> bool:
+    return passage_about_focus(query, item.passage, resources)
+
+
+def passage_about_focus(query, passage: Passage, resources) -> bool:
     """Is the sentence's turn about the names the question uses ("Kenya's fund": Kenya), counting its speaker's name,
     what the transcript says the speaker is (role, organisation, country) and the session's title? An acronym counts
     when the turn spells it out ("UNECA": "United Nations Economic Commission for Africa"). A question with no names
@@ -55,7 +59,7 @@ def about_focus(query, item: Evidence, resources) -> bool:
     names = focus_names(query, resources)
     if not names:
         return True
-    chunk = item.passage.chunk
+    chunk = passage.chunk
     directory, turn_at = getattr(resources, "directory", None), getattr(resources, "turn_at", None)
     identity = (directory.describe(chunk.session_id, chunk.speaker, chunk.turn_no) or "") if directory is not None else ""
     turn = turn_at(chunk.session_id, chunk.turn_no) if turn_at is not None else None

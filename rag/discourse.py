@@ -75,6 +75,16 @@ def asker_answer(query, annotations: Sequence[Annotation], text_of, weights, emb
     return None
 
 
+def relayer_answer(annotations: Sequence[Annotation], locate: Locate, sessions: set[str]) -> Found | None:
+    """The first question read out in the sessions: its reader is the one who relayed the questions."""
+    for annotation in annotations:
+        if annotation.kind == RELAYED and (not sessions or annotation.session_id in sessions):
+            evidence = _evidence(annotation, locate, 1.0)
+            if evidence is not None:
+                return Found(annotation, evidence, 1.0)
+    return None
+
+
 def asker_text(found: Found, relayed_by: str | None) -> str:
     """'Lucía Benítez (Asunción), read out by Rahul Mehta' / 'Kofi Mensah (Tamale), at the microphone'."""
     annotation = found.annotation

@@ -98,9 +98,13 @@ FOCUS_BONUS = 0.1  # the sentence is by a speaker the question is about
 ADDRESSED_PENALTY = 0.3  # the sentence is by the speaker being answered, not the one answering
 INTRODUCTION_BONUS = 0.3  # a question about a speaker ("Where is X based?") and a sentence introducing X
 POSITION_BONUS = 0.3  # the sentence is in the turn the question points at (the speaker's first or last)
-TYPE_BONUS = 0.3  # the sentence states a thing of the type asked for (a share for "what share", a year for "which year")
+TYPE_BONUS = 0.3  # the sentence states a thing of the type asked for (a share for "what share", a year for "which year");
+# half of it for a thing that can stand in (a year for "on what date")
 TYPE_PENALTY = 0.4  # a question asking for a typed thing and a sentence stating none
-COUNTED_BONUS = 0.2  # "How many events ...": the typed span is within COUNT_DISTANCE words of "events"
+COUNTED_BONUS = 0.2  # "How many events ...": the typed span is within COUNT_DISTANCE words of "events"; and a span
+# within COUNT_DISTANCE words of a word of the question ("a repair permit used to take three weeks")
+ENTITY_BONUS = 0.2  # the sentence's turn is about the names the question uses ("Kenya"), or not (the same, taken off)
+MODERATOR_PENALTY = 0.1  # a moderator's sentence, for a question not about the moderator: they ask, relay and sum up
 COUNT_DISTANCE = 6
 LIST_BONUS = 0.1  # a list question and a sentence that enumerates
 QUESTION_PENALTY = 0.15  # a sentence that asks a question rarely answers one
@@ -208,6 +212,8 @@ def select_evidence(
     addressed: frozenset[str] = frozenset(),
     turns: frozenset[tuple[str, int]] = frozenset(),
     introductions: frozenset[tuple[str, int, int]] = frozenset(),
+    about: Callable[[Passage], bool] | None = None,
+    moderators: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Evidence]:
     """The `limit` sentences of `passages` that best answer `query` (rag.query.Query), best first.
 
@@ -215,7 +221,9 @@ def select_evidence(
     is about (their sentences get a small lift); `addressed`: speaker keys the question names as the ones answered
     ("respond to the Nigerian participant's statistic"), whose sentences are not the answer; `turns`: (session, turn
     number) of the turns the question points at ("final recommendation": the speaker's last turn); `introductions`:
-    (session, start, end) of the passages introducing the speaker a question is about; `limit` None: every sentence."""
+    (session, start, end) of the passages introducing the speaker a question is about; `about`: whether a passage's
+    turn is about the names the question uses (None: the question uses none); `moderators`: (session, speaker key) of
+    the sessions' moderators; `limit` None: every sentence."""
     candidates = candidate_sentences(passages)
     if not candidates:
         return []
@@ -228,6 +236,8 @@ def select_evidence(
     question_stems = {stem(w) for w in question_words}
     question_weight = sum(weights.weight(w) for w in question_words) or 1.0
     noun_stem = stem(query.noun) if query.noun else None
+    focus_stems = frozenset(stem(w) for w in query.focus)
+    about_passage: dict[str, bool] = {}
     # "What three levels of resources ...": the sentence that counts the same number of the asked noun enumerates them.
     enumerated = {noun_stem} if query.form == LIST and noun_stem and query.numbers else None
     scored = []
@@ -263,9 +273,17 @@ def select_evidence(
         if noun_stem and noun_stem in sentence_stems:
             score += ASKED_NOUN_BONUS
         if query.answer_type in TYPED:
-            score += TYPE_BONUS if typed else -TYPE_PENALTY
-            if counts_asked:
+            exact = any(s.kind == query.answer_type for s in typed) or query.answer_type in (sp.QUANTITY, sp.NAME)
+            score += (TYPE_BONUS if exact else TYPE_BONUS / 2) if typed else -TYPE_PENALTY
+            if counts_asked or any(near(sentence, s, focus_stems) for s in typed if s.kind in sp.NUMERIC):
                 score += COUNTED_BONUS
+        if about is not None:
+            chunk_id = passage.chunk.chunk_id
+            if chunk_id not in about_passage:
+                about_passage[chunk_id] = about(passage)
+            score += ENTITY_BONUS if about_passage[chunk_id] else -ENTITY_BONUS
+        if (passage.chunk.session_id, passage.chunk.speaker) in moderators and passage.chunk.speaker not in focus:
+            score -= MODERATOR_PENALTY
         elif query.form == LIST and (sentence.count(",") >= 2 or (sentence.count(",") >= 1 and " and " in sentence)):
             score += LIST_BONUS
         if query.acronyms and any(abbreviates(acronym, name) for acronym in query.acronyms for name in names_in(sentence)):

@@ -14,7 +14,7 @@ import numpy as np
 from index.annotate import Annotation
 from index.text import content_words, numbers_in, sentence_spans, stem, words
 from rag import discourse
-from rag.abstain import Confidence, measure
+from rag.abstain import Confidence, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, profile_answer, speaker_of, tight_context
 from rag.question_types import ROLE, STANCE, WHO
@@ -35,6 +35,12 @@ class Resources:
     locate: discourse.Locate | None = None  # (session, start, end) -> (passage, start, end in its text)
     text_of: Callable[[Annotation], str] | None = None  # an annotation's sentences
     name_max_share: float = 0.03  # Settings.name_max_share: a name in more of the passages is the setting, not an answer
+
+    def moderators(self) -> frozenset[tuple[str, str]]:
+        """(session, speaker key) of every session's moderators (rag.speakers: the speakers who introduce others)."""
+        if self.directory is None:
+            return frozenset()
+        return frozenset((s.session_id, s.key) for s in self.directory.entries.values() if s.kind == "moderator")
 
     def speaker_of_turn(self, session_id: str, turn_no: int) -> str | None:
         turn = self.turn_at(session_id, turn_no) if self.turn_at else None
@@ -91,9 +97,10 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     turns = pointed_turns(query)
     if query.answered_topic and resources.turn_at is not None:
         turns |= answering_turns(query.answered_topic, passages, resources.turn_at)
+    about = (lambda passage: passage_about_focus(query, passage, resources)) if focus_names(query, resources) else None
     ranked = select_evidence(
         query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
-        turns=frozenset(turns), introductions=introductions,
+        turns=frozenset(turns), introductions=introductions, about=about, moderators=resources.moderators(),
     )
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
@@ -126,6 +133,11 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             place = found.annotation.place
             text = place if query.answer_type == "place" and place else discourse.asker_text(found, relayer)
             return Draft(f"{text}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+    if query.asks_relayer:
+        found = discourse.relayer_answer(annotations, resources.locate, sessions)
+        if found is not None:
+            person = speaker_of(found.evidence.passage, directory)
+            return Draft(f"{person.label()}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
     if query.asks_corrector:
         found = discourse.corrector_answer(query, *found_args, sessions)
         if found is not None:

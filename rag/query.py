@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from index.text import content_words, fold, names_in, numbers_in, stem
+from index.text import content_words, fold, names_in, numbers_in, words
 from rag import question_types as qt
 from rag.mentions import person_noun_pattern
 from rag.people import FUNCTION_WORDS, Match, Speaker
@@ -101,6 +101,7 @@ class Query:
     names: tuple[str, ...] = ()  # capitalised names the question uses ("Tunza Mesh", "Kenya")
     acronyms: frozenset[str] = frozenset()  # "What does GFC stand for?": the acronyms to spell out
     asks_asker: bool = False  # "Who asked whether ...": the person a question came from
+    asks_relayer: bool = False  # "Who relayed the online questions?": the person who read them out
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
     asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
     sessions: tuple[str, ...] = ()  # the sessions the question names by type, title words or date (none: any)
@@ -177,7 +178,8 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         noun=qt.asked_noun(question),
         names=question_names(question, identity, targets),
         acronyms=frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset(),
-        asks_asker=qt.asks_asker(question),
+        asks_asker=qt.asks_asker(question) and not qt.asks_relayer(question),
+        asks_relayer=qt.asks_relayer(question),
         asks_corrector=qt.asks_corrector(question),
         asks_correction=qt.asks_correction(question),
         sessions=named_sessions(question, sessions),
@@ -245,31 +247,34 @@ _GENERIC_TITLE_WORDS = frozenset("igf session day main forum internet governance
 _IGF_YEAR = re.compile(r"\bIGF\s*((?:19|20)\d\d)\b", re.I)
 
 
+_SESSION_NOUN = re.compile(r"\b(?:session|panel|workshop|forum|town\s+hall|coalition|meeting|event|talk|main\s+session)s?\b", re.I)
+
+
 def named_sessions(question: str, sessions: Sequence) -> tuple[str, ...]:
-    """The sessions `question` names ("the open forum on data flows", "in the town hall", "at IGF 2023"): its session
-    type, the words of its title that set it apart from the other sessions', its IGF year. Empty when it names none,
-    or when the index holds one session; a session named by type or title at a year no session has matches nothing
-    (the question is about a session that is not indexed), which is the one case that returns ("",)."""
+    """The sessions `question` names ("the open forum on data flows", "in the town hall", "the Keeping the World
+    Connected panel", "at IGF 2023"): by its session type, or by a session noun ("panel", "session") with at least two
+    words of its title that set it apart from the other sessions' titles; then by its IGF year. Empty when it names
+    none, or when the index holds one session. A session named by type or title at a year no such session has is a
+    session that is not indexed: that one case returns ("",)."""
     from index.sessions import SESSION_TYPES
 
-    if len(sessions) < 2:
+    if len(sessions) < 2 or not _SESSION_NOUN.search(question):
         return ()
     folded = re.sub(r"[\s_\-\u2010-\u2015]+", " ", fold(question))
     types = {name for pattern, name in SESSION_TYPES if pattern.search(folded)}
-    question_stems = {stem(w) for w in content_words(question)} - {stem(w) for w in _GENERIC_TITLE_WORDS}
-    title_stems = {s.session_id: {stem(w) for w in content_words(s.title.replace("_", " "))} - {stem(w) for w in _GENERIC_TITLE_WORDS} for s in sessions}
+    question_words = set(words(question)) - _GENERIC_TITLE_WORDS
+    title_words = {s.session_id: set(content_words(s.title.replace("_", " ").replace("-", " "))) - _GENERIC_TITLE_WORDS for s in sessions}
     frequency: dict[str, int] = {}
-    for stems in title_stems.values():
-        for word in stems:
+    for found in title_words.values():
+        for word in found:
             frequency[word] = frequency.get(word, 0) + 1
     scores = {}
     for session in sessions:
         if types and session.session_type not in types:
             continue
-        distinctive = {w for w in title_stems[session.session_id] & question_stems if frequency[w] <= len(sessions) / 2}
-        score = (2 if types else 0) + len(distinctive)
-        if score >= 2:
-            scores[session.session_id] = score
+        distinctive = {w for w in title_words[session.session_id] & question_words if frequency[w] <= len(sessions) / 2}
+        if len(distinctive) >= 2 or (types and distinctive) or (types and not title_words[session.session_id] & question_words and len(types) == 1):
+            scores[session.session_id] = len(distinctive) + (1 if types else 0)
     if not scores:
         return ()
     best = max(scores.values())

@@ -100,7 +100,7 @@ _PERIOD_WORDS = r"(?:month|monthly|year|yearly|annual|annually|week|weekly|day|d
 _ASKS_PRICE = re.compile(rf"\b(?:per|each|a|every|an)\s+{_PERIOD_WORDS}\b|\b(?:monthly|annual|yearly|weekly)\s+(?:fee|price|cost|rate|charge|subscription)s?\b", re.I)
 _MONEY_NOUNS = r"(?:price|cost|fee|budget|funding|revenue|salary|grant|loan|fine|levy|tariff|investment|value|contribution|subscription|charge|fund|facility|contract)s?"
 _ASKS_MONEY = re.compile(
-    r"\bhow\s+much\s+(?:money|does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
+    r"\bhow\s+much\s+(?:money|funding|financing|budget)\b|\bhow\s+much\s+(?:does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
     rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
     rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
     re.I,
@@ -109,7 +109,7 @@ _ASKS_COUNT = re.compile(r"\bhow\s+many\b|\bwhat\s+(?:is\s+the\s+)?number\s+of\b
 _ASKS_QUANTITY = re.compile(r"\bhow\s+(?:much|often|far|big|large)\b|\bby\s+how\s+(?:much|many)\b", re.I)
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b|\bin\s+what\s+year\b|\bby\s+(?:the\s+end\s+of\s+)?(?:what|which)\s+year\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b|^\s*when\s+(?:was|were|did|does|do|is|are|will|would|has|had)\b|\bon\s+what\s+date\b", re.I)
-_ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
+_ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
 _ASKS_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:city|cities|country|countries|town|village|region|district|place|location|states|nations)\b|\bfrom\s+which\b", re.I)
 _ASKS_ORGANISATION = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm)\b", re.I)
 _ASKS_STANCE = re.compile(
@@ -128,7 +128,7 @@ def answer_type(question: str, form: str) -> str | None:
     if _WHERE.match(question):
         return PLACE
     if _VIEWISH.search(question):
-        return STANCE if _ASKS_STANCE.search(question) else None
+        return STANCE if _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:why|how)\b", question, re.I) else None
     checks = (
         (_ASKS_NAME, NAME),
         (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
@@ -139,7 +139,7 @@ def answer_type(question: str, form: str) -> str | None:
             return PRICE if kind == MONEY and _ASKS_PRICE.search(question) else kind
     if form == NUMBER:
         return QUANTITY
-    if form in (VIEW, FACT) and _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:what|which)\s+(?!is\b|was\b)", question, re.I):
+    if form in (VIEW, FACT) and _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:(?:what|which)\s+(?!is\b|was\b)|why\b|how\b)", question, re.I):
         return STANCE
     return None
 
@@ -183,13 +183,21 @@ def counted_nouns(question: str) -> frozenset[str]:
 # "Who asked whether ...", "Where is the participant who asked about X from?", "Which question did the online moderator
 # relay from X?": the asker of a question read out or put at the microphone.
 _ASKS_ASKER = re.compile(
-    r"\b(?:who|which\s+(?:\w+\s+){0,2}?(?:participant|person|member|delegate|one))\s+(?:\w+\s+){0,3}?(?:asked|ask|asks|wanted\s+to\s+know|submitted|raised\s+the\s+question|put\s+(?:a|the)\s+question)\b"
+    r"\b(?:who|which\s+(?:[\w\u2011-]+\s+){0,2}?(?:participant|person|member|delegate|one))\s+(?:\w+\s+){0,3}?(?:asked|ask|asks|wanted\s+to\s+know|submitted|raised\s+the\s+question|put\s+(?:a|the)\s+question)\b"
     r"|\b(?:participant|person|member|delegate|questioner)\s+who\s+(?:\w+\s+){0,2}?(?:asked|wanted\s+to\s+know|raised|submitted)\b"
     r"|\bwho\s+came\s+to\s+the\s+(?:mic|microphone)\b|\bquestion\s+(?:did|from)\b",
     re.I,
 )
 _ASKS_CORRECTOR = re.compile(r"\bwho\s+(?:\w+\s+){0,2}?correct(?:ed|s)?\b", re.I)
 _ASKS_CORRECTION = re.compile(r"\b(?:correct(?:ed|ion)?|actual(?:ly)?|right|real)\s+(?:figure|number|year|date|rate|amount|value|count)\b|\bcorrect(?:ed|ion)\b|\bactually\b", re.I)
+
+
+_ASKS_RELAYER = re.compile(r"\bwho\s+(?:\w+\s+){0,2}?(?:relayed|read\s+out|passed\s+on|brought\s+in)\b.*\bquestions?\b|\bwho\s+was\s+the\s+(?:online|remote)\s+moderator\b", re.I)
+
+
+def asks_relayer(question: str) -> bool:
+    """"Who relayed the questions from online participants?": the person reading questions out, not their askers."""
+    return _ASKS_RELAYER.search(question) is not None
 
 
 def asks_asker(question: str) -> bool:

@@ -37,6 +37,9 @@ INTRODUCTION_WEIGHT = 2.0
 POSITION_WEIGHT = 2.0
 # An unnamed turn (">>" without a name) may be by the routed speaker: it gets part of the lift.
 UNKNOWN_SHARE = 0.5
+# A question about what the turns do ("Who asked whether ...", "Who corrected ...", "What is X's position on ...") lifts
+# the passages holding that kind of annotation (index.annotate) as a routed speaker's are lifted.
+DISCOURSE_WEIGHT = 1.0
 
 
 class Retriever:
@@ -146,8 +149,12 @@ class Retriever:
 
     def route_weights(self, query: Query) -> np.ndarray:
         """Per chunk, how strongly the question points at it: 1 for a routed speaker's passages (and, for a
-        question about the speaker, the passages introducing them), a share for unnamed turns."""
+        question about the speaker, the passages introducing them), a share for unnamed turns, and 1 for the passages
+        holding the kind of annotation a question about the discourse asks for."""
         weights = np.zeros(len(self.index.chunks), dtype=np.float32)
+        kinds = discourse_kinds(query)
+        if kinds:
+            _lift(weights, self._annotated_rows(kinds, query), DISCOURSE_WEIGHT)
         if not query.targets:
             return weights
         # Row lists per (session, speaker) and per session: work grows with the routed passages, not the corpus. A
@@ -174,6 +181,25 @@ class Retriever:
         for weight, rows in lifted.items():
             _lift(weights, np.concatenate(rows), weight)
         return weights
+
+    def _annotated_rows(self, kinds: frozenset[str], query: Query) -> np.ndarray:
+        """Rows of the chunks overlapping an annotation of `kinds` (a stance: only the targets' own, when there are)."""
+        targets = {(t.session_id, t.key) for t in query.targets}
+        wanted = []
+        for annotation in self.index.annotations:
+            if annotation.kind not in kinds or (query.sessions and annotation.session_id not in query.sessions):
+                continue
+            if annotation.kind == "stance" and targets:
+                turn = self.index.turn(annotation.session_id, annotation.turn_no)
+                if turn is None or (annotation.session_id, turn.speaker) not in targets:
+                    continue
+            wanted.append(annotation)
+        if not wanted:
+            return np.zeros(0, dtype=np.int64)
+        _, by_session = self._row_groups()
+        none = np.zeros(0, dtype=np.int64)
+        rows = [by_session.get(a.session_id, none)[(self._start[by_session.get(a.session_id, none)] < a.end) & (a.start < self._end[by_session.get(a.session_id, none)])] for a in wanted]
+        return np.unique(np.concatenate(rows))
 
     def _row_groups(self) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, np.ndarray]]:
         if self._rows_by_speaker is None:
@@ -284,6 +310,20 @@ class Retriever:
         if route is not None:
             score = score + RERANK_ROUTE_BOOST * route
         return score
+
+
+def discourse_kinds(query: Query) -> frozenset[str]:
+    """The annotation kinds (index.annotate) a question about the discourse asks for."""
+    kinds = set()
+    if query.asks_asker:
+        kinds |= {"relayed", "asked"}
+    if query.asks_relayer:
+        kinds.add("relayed")
+    if query.asks_corrector or query.asks_correction:
+        kinds.add("correction")
+    if query.answer_type == "stance":
+        kinds.add("stance")
+    return frozenset(kinds)
 
 
 def rrf_scores(scores: np.ndarray) -> np.ndarray:
