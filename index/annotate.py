@@ -15,10 +15,15 @@ topics of a transcript. Offsets are code points into the session's text, like th
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from index import parse as parse_module
+from index import text as text_module
 from index.parse import self_introduction
 from index.text import numbers_in, sentence_spans
 from index.types import Turn
@@ -70,8 +75,8 @@ def relayed_questions(turn: Turn) -> list[Annotation]:
             end = b
             for c, d in spans[index + 1 : index + RELAYED_SENTENCES]:
                 following = turn.text[c:d]
-                if any(p.search(following) for p in _RELAYED):
-                    break
+                if any((m := p.search(following)) and not _NOT_A_NAME.match(m.group("who")) for p in _RELAYED):
+                    break  # the next relayed question ("He asks whether" goes on with this one)
                 end = d
             who, place = match.group("who"), match.groupdict().get("place")
             if _is_country(who):  # "the question made by the colleague from Germany": a place, nobody named
@@ -199,6 +204,16 @@ def stances(turn: Turn) -> list[Annotation]:
         if polarity:
             found.append(Annotation(turn.session_id, turn.turn_no, STANCE, turn.start_char + a, turn.start_char + b, value=polarity))
     return found
+
+
+@lru_cache(maxsize=1)
+def rules_version() -> str:
+    """Changes whenever the code deriving annotations changes: an index written by other rules is annotated again
+    when loaded (index.store), without a rebuild."""
+    digest = hashlib.blake2b(digest_size=12)
+    for module in (__file__, parse_module.__file__, text_module.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
 
 
 def annotate(turns: Iterable[Turn]) -> list[Annotation]:

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from index.annotate import Annotation, annotate
+from index.annotate import Annotation, annotate, rules_version
 from index.lexical import LEXICAL_VERSION, build_bm25, load_bm25, save_bm25
 from index.sentences import SentenceTable
 from index.settings import Settings
@@ -94,6 +94,7 @@ class Manifest:
     lexical: str = ""  # tokenizer version of the persisted BM25 model (index.lexical.LEXICAL_VERSION)
     vector_index: str = FLAT  # FLAT (exact) or HNSW (approximate), chosen by size (Settings.hnsw_threshold)
     embedding_precision: str = "fp32"  # what computed the vectors (Embedder.precision); indexes before it was recorded: fp32
+    annotation_rules: str = ""  # index.annotate.rules_version() of the stored annotations
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
@@ -244,6 +245,8 @@ def _load_generation(settings: Settings, generation: Path | None, verify: bool) 
     if isinstance(records, IndexCorrupt):
         raise records
     chunks, turns, annotations = records
+    if manifest.annotation_rules != rules_version():
+        annotations = annotate(turns)  # written by other rules: derived again (cheap), the files stay as checksummed
     try:
         vectors = faiss.read_index(str(generation / VECTORS))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
@@ -433,6 +436,7 @@ def write_index(
         _write_lines(staging / CHUNKS, (json.dumps(_flat(c), ensure_ascii=False) for c in chunks))
         _write_lines(staging / TURNS, (json.dumps(_flat(t), ensure_ascii=False) for t in turns))
         annotations = annotate(turns) if annotations is None else annotations
+        manifest.annotation_rules = rules_version()
         _write_lines(staging / ANNOTATIONS, (json.dumps(a.to_dict(), ensure_ascii=False) for a in annotations))
         names = [VECTORS, CHUNKS, TURNS, ANNOTATIONS]
         bm25 = build_bm25([c.embedding_text for c in chunks])

@@ -16,10 +16,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from index.annotate import AGAINST, ASKED, CORRECTION, FOR, RELAYED, STANCE, Annotation
-from index.text import content_words, numbers_in, stem
+from index.text import content_words, numbers_in, sentence_spans, stem
 from rag.evidence import Evidence, TermWeights
 from rag.types import Passage
 
@@ -46,14 +44,36 @@ def relevance(query, text: str, weights: TermWeights) -> float:
     return sum(weights.weight(w) for w in focus if stem(w) in present) / total
 
 
-def _ranked(query, annotations: Sequence[Annotation], text_of: Callable[[Annotation], str], weights: TermWeights, embedder, sessions: set[str]) -> list[tuple[float, Annotation]]:
+def _ranked(query, annotations: Sequence[Annotation], text_of: Callable[[Annotation], str], weights: TermWeights, embedder, sessions: set[str],
+            locate: Locate | None = None, vectors=None) -> list[tuple[float, Annotation]]:
+    """`annotations` (in `sessions`, when given) best first, by their best sentence: the IDF-weighted share of the
+    question's focus words it holds plus its cosine to the question. A long audience turn is judged by its sentence
+    that matches, not by the sum of all it says."""
     chosen = [a for a in annotations if not sessions or a.session_id in sessions]
     if not chosen:
         return []
-    texts = [text_of(a) for a in chosen]
-    cosines = embedder.encode(texts) @ embedder.encode_query(query.text) if embedder is not None else np.zeros(len(texts))
-    scored = [(relevance(query, t, weights) + float(c), a) for t, c, a in zip(texts, cosines, chosen)]
-    return sorted(scored, key=lambda pair: -pair[0])
+    pieces: list[tuple[int, str, tuple | None]] = []  # (annotation index, sentence text, (passage, a, b) when located)
+    for index, annotation in enumerate(chosen):
+        found = locate(annotation.session_id, annotation.start, annotation.end) if locate is not None else None
+        if found is None:
+            pieces.append((index, text_of(annotation), None))
+            continue
+        passage, start, end = found
+        text = passage.chunk.text
+        for a, b in sentence_spans(text) or [(0, len(text))]:
+            if a < end and start < b:
+                pieces.append((index, text[a:b], (passage, a, b)))
+    question = embedder.encode_query(query.text)
+    located = [p[2] for p in pieces]
+    if vectors is not None and all(located):
+        sentence_vectors = vectors(located)
+    else:
+        sentence_vectors = embedder.encode([p[1] for p in pieces])
+    cosines = sentence_vectors @ question
+    best: dict[int, float] = {}
+    for (index, text, _), cosine in zip(pieces, cosines):
+        best[index] = max(best.get(index, float("-inf")), relevance(query, text, weights) + float(cosine))
+    return sorted(((score, chosen[i]) for i, score in best.items()), key=lambda pair: -pair[0])
 
 
 def _evidence(annotation: Annotation, locate: Locate, score: float) -> Evidence | None:
@@ -65,14 +85,46 @@ def _evidence(annotation: Annotation, locate: Locate, score: float) -> Evidence 
 
 
 # -- askers -----------------------------------------------------------------------------------------------------
-def asker_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str]) -> Found | None:
-    """The relayed or audience question closest to what the question asks about."""
-    askers = [a for a in annotations if a.kind in (RELAYED, ASKED) and (a.who or a.place)]
-    for score, annotation in _ranked(query, askers, text_of, weights, embedder, sessions):
+_REMOTE = re.compile(r"\b(?:remote|online|on\s+line|relayed|read\s+out|zoom|chat)\b", re.I)
+_FLOOR = re.compile(r"\b(?:audience|floor|in\s+the\s+room|at\s+the\s+mic(?:rophone)?|came\s+to\s+the\s+mic)\b", re.I)
+
+
+def askers(query, annotations: Sequence[Annotation]) -> list[Annotation]:
+    """The questions a "who asked" question can mean: read out for a remote participant ("the online participant
+    who asked") or put at the microphone ("the audience member"), or either; with a place when it asks where from."""
+    kinds = {RELAYED} if _REMOTE.search(query.text) else {ASKED} if _FLOOR.search(query.text) else {RELAYED, ASKED}
+    needs_place = query.answer_type == "place"
+    return [a for a in annotations if a.kind in kinds and (a.place if needs_place else (a.who or a.place))]
+
+
+def asker_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str], vectors=None,
+                 retrieved: frozenset[tuple[str, int]] = frozenset()) -> Found | None:
+    """The relayed or audience question closest to what the question asks about: among those in the retrieved
+    passages' turns (`retrieved`: (session, turn number)) when any is, else among those of `sessions`."""
+    candidates = askers(query, annotations)
+    in_retrieved = [a for a in candidates if (a.session_id, a.turn_no) in retrieved]
+    for score, annotation in _ranked(query, in_retrieved or candidates, text_of, weights, embedder, set() if in_retrieved else sessions, locate, vectors):
         evidence = _evidence(annotation, locate, score)
         if evidence is not None:
             return Found(annotation, evidence, score)
     return None
+
+
+def asked_by(query, annotations: Sequence[Annotation], locate: Locate) -> list[Found]:
+    """The questions asked by a person the question names ("What did María González in Bogotá want to know?")."""
+    names = [n for n in query.names]
+    found = []
+    for annotation in annotations:
+        if annotation.kind in (RELAYED, ASKED) and annotation.who and any(_same_person(n, annotation.who) for n in names):
+            evidence = _evidence(annotation, locate, 1.0)
+            if evidence is not None:
+                found.append(Found(annotation, evidence, 1.0))
+    return found
+
+
+def _same_person(name: str, who: str) -> bool:
+    name_words, who_words = set(content_words(name)), set(content_words(who))
+    return bool(name_words) and name_words <= who_words
 
 
 def relayer_answer(annotations: Sequence[Annotation], locate: Locate, sessions: set[str]) -> Found | None:

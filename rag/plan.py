@@ -17,7 +17,7 @@ from rag import discourse
 from rag.abstain import Confidence, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, profile_answer, speaker_of, tight_context
-from rag.question_types import ROLE, STANCE, WHO
+from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC
 from rag.types import Passage
 
@@ -126,13 +126,25 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     if resources.locate is None or resources.text_of is None:
         return profile_answer(query.targets, passages, directory) if query.form == ROLE else None
     found_args = (annotations, resources.text_of, resources.weights, resources.embedder, resources.locate)
+    retrieved = frozenset((p.chunk.session_id, p.chunk.turn_no) for p in passages)
+    if query.asks_asker and query.form == LIST:
+        # "Which remote participants had questions read out?": every asker of the sessions.
+        people = [a for a in discourse.askers(query, annotations) if a.who and a.session_id in sessions]
+        found = [f for a in people if (f := discourse.Found(a, e, 1.0) if (e := discourse._evidence(a, resources.locate, 1.0)) else None)]
+        if found:
+            names = list(dict.fromkeys(f.annotation.who for f in found))
+            return Draft(", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1], [f.evidence for f in found[:3]], ATTRIBUTION, [])
     if query.asks_asker:
-        found = discourse.asker_answer(query, *found_args, sessions)
+        found = discourse.asker_answer(query, *found_args, sessions, resources.vectors, retrieved)
         if found is not None:
             relayer = speaker_of(found.evidence.passage, directory).name if found.annotation.kind == "relayed" else None
             place = found.annotation.place
             text = place if query.answer_type == "place" and place else discourse.asker_text(found, relayer)
             return Draft(f"{text}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+    if not query.targets and query.form in (VIEW, FACT) and (asked := discourse.asked_by(query, annotations, resources.locate)):
+        # "What did María González in Bogotá want to know?": the question she asked, as it was read out.
+        who = asked[0].annotation.who
+        return Draft(f"{who} asked: “{asked[0].evidence.text}”", [asked[0].evidence], ATTRIBUTION, [])
     if query.asks_relayer:
         found = discourse.relayer_answer(annotations, resources.locate, sessions)
         if found is not None:
