@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, names_in, numbers_in, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, near
-from rag.spans import COUNT, NAMES
+from rag.spans import COUNT, MONEY, NAMES, PRICE
 from rag.types import Passage
 
 TYPE_SENTENCES = 6  # the best sentences searched for a thing of the asked type
@@ -30,6 +30,8 @@ class Confidence:
     evidence: float  # score of the best sentence (rag.evidence.select_evidence)
     coverage: float  # IDF-weighted share of the question's focus words found in the searched passages
     type_found: bool  # a sentence about the question's focus states a thing of the type asked for
+    local_coverage: float = 1.0  # IDF-weighted share of the focus words found in the best sentence's turn (and who speaks it)
+    missing_weight: float = 0.0  # the rarest focus word absent from that turn: its IDF weight (0 when none is absent)
 
 
 def coverage(query, passages: list[Passage], weights: TermWeights) -> float:
@@ -106,35 +108,48 @@ def speaker_name(span_text: str, directory) -> bool:
     return directory is not None and any(m.how == "name" for m in directory.match(span_text))
 
 
-def type_found(query, evidence: list[Evidence], resources=None, name_max_share: float = 1.0) -> bool:
-    """Does one of the best sentences about the question's focus state a thing of the type asked for (an amount of
-    money for "how much", a year for "which year", a share for "what share", a name that is neither a speaker's nor
-    the transcripts' setting for "which organisation")? For "who is the CEO of X", a sentence must name the role.
-    True when the question asks for no particular type."""
+def answering(query, evidence: list[Evidence], resources=None, name_max_share: float = 1.0) -> Evidence | None:
+    """The best of the first TYPE_SENTENCES sentences that can answer: its turn is about the names and numbers the
+    question uses, and, for a question asking for a typed thing, it states one (an amount of money for "how much", a
+    year for "which year", a share for "what share", a name that is neither a speaker's nor the transcripts' setting
+    for "which organisation") near the question's words. For "who is the CEO of X", a sentence naming the role. None:
+    no sentence can, and the question is probably not covered."""
+    candidates = evidence[:TYPE_SENTENCES]
     role = _ROLE_ASKED.search(query.text)
     if role and role.group(1).lower() not in STOPWORDS:
         wanted = stem(role.group(1).lower())
-        return any(wanted in {stem(w) for w in words(e.text)} for e in evidence[:TYPE_SENTENCES])
+        return next((e for e in candidates if wanted in {stem(w) for w in words(e.text)}), None)
     if query.answer_type not in TYPED:
-        # A question about what a named speaker said is about that speaker's words, whatever names they repeat.
-        return bool(query.targets) or entity_found(query, evidence, resources)
+        # A question about what a named speaker said is about that speaker's words: their sentences must be about the
+        # names the question uses ("What did Fatou say about the Baltic Sea?").
+        keys = {(t.session_id, key) for t in query.targets for key in (t.key, "UNKNOWN")}
+        own = [e for e in candidates if (e.passage.chunk.session_id, e.passage.chunk.speaker) in keys] if keys else candidates
+        if keys and not own:
+            return candidates[0] if candidates else None  # the speaker's words were not retrieved: abstention's other signals decide
+        return next((e for e in own if about_focus(query, e, resources)), None)
     weights, directory = getattr(resources, "weights", None), getattr(resources, "directory", None)
-
     focus = frozenset(stem(w) for w in query.focus)
+    money_noun = frozenset(stem(w) for w in words(query.text) if w in MONEY_NOUNS) if query.answer_type in (MONEY, PRICE) else frozenset()
 
     def answers(span, sentence: str) -> bool:
         if query.answer_type == COUNT and query.counted and not near(sentence, span, query.counted):
             return False  # "how many attacks": a count of something else is not the answer
+        if money_noun and not money_noun & {stem(w) for w in words(sentence)}:
+            return False  # "what fine did X impose": an amount that is not said to be a fine
         if span.kind not in NAMES and focus and not near(sentence, span, focus, FOCUS_DISTANCE):
-            return False  # "what fine did X impose": an amount with no word of the question near it is about something else
+            return False  # an amount with no word of the question near it is about something else
         if span.kind not in NAMES:
             return True
         return not speaker_name(span.text, directory) and (weights is None or specific_name(span.text, weights, name_max_share))
 
-    return any(
-        any(answers(s, e.text) for s in answer_spans(e.text, query)) and about_focus(query, e, resources) and states_numbers(query, e, resources)
-        for e in evidence[:TYPE_SENTENCES]
+    return next(
+        (e for e in candidates if any(answers(s, e.text) for s in answer_spans(e.text, query)) and about_focus(query, e, resources) and states_numbers(query, e, resources)),
+        None,
     )
+
+
+# The nouns a question about money may ask for by name ("what fine", "the annual revenue"): the sentence must say it.
+MONEY_NOUNS = frozenset("fee fees fine fines revenue revenues budget budgets salary grant grants loan loans levy tariff tariffs investment contribution subscription".split())
 
 
 FOCUS_DISTANCE = 10  # words between a typed span and a word of the question, in the span's sentence
@@ -159,12 +174,37 @@ def entity_found(query, evidence: list[Evidence], resources) -> bool:
 _ROLE_ASKED = re.compile(r"^\s*who\s+(?:is|was|are|were)\s+the\s+([\w-]+)\s+of\b", re.I)
 
 
-def measure(query, passages: list[Passage], evidence: list[Evidence], resources, name_max_share: float = 1.0) -> Confidence:
+def local_coverage(query, evidence: list[Evidence], resources) -> tuple[float, float]:
+    """(IDF-weighted share of the question's focus words found in the best sentence's turn, with its speaker's name and
+    description and the session title; the IDF weight of the rarest focus word missing from it, 0 when none is). A
+    question whose rarest word ("avatars", "founded", "latency") is not where its answer would be asks for something
+    that turn does not say."""
+    focus = set(query.focus) | {w for name in query.names for w in content_words(name)}
+    if not focus or not evidence:
+        return 1.0, 0.0
+    chunk = evidence[0].passage.chunk
+    turn_at, directory = getattr(resources, "turn_at", None), getattr(resources, "directory", None)
+    turn = turn_at(chunk.session_id, chunk.turn_no) if turn_at is not None else None
+    identity = (directory.describe(chunk.session_id, chunk.speaker, chunk.turn_no) or "") if directory is not None else ""
+    text = f"{chunk.speaker_name} {identity} {chunk.session_title} {turn.text if turn is not None else chunk.text}"
+    present = {stem(w) for w in words(text)} | {stem(w.rstrip("s")) for w in words(text)}
+    weights = resources.weights
+    missing = [w for w in focus if stem(w) not in present and stem(w.rstrip("s")) not in present and not heard_as(w, text)]
+    total = sum(weights.weight(w) for w in focus)
+    share = 1.0 - sum(weights.weight(w) for w in missing) / total
+    return share, max((weights.weight(w) for w in missing), default=0.0)
+
+
+def measure(query, passages: list[Passage], evidence: list[Evidence], resources, type_found: bool) -> Confidence:
+    """The confidence signals; `evidence` best first, its first sentence the one the answer rests on."""
+    local, missing = local_coverage(query, evidence, resources)
     return Confidence(
         similarity=max((p.similarity for p in passages), default=0.0),
         evidence=evidence[0].score if evidence else float("-inf"),
         coverage=coverage(query, passages, resources.weights),
-        type_found=type_found(query, evidence, resources, name_max_share),
+        type_found=type_found,
+        local_coverage=local,
+        missing_weight=missing,
     )
 
 

@@ -110,12 +110,25 @@ def asker_answer(query, annotations: Sequence[Annotation], text_of, weights, emb
     return None
 
 
+_ASKING_VERB = re.compile(r"\b(?:ask|asked|asks|want\s+to\s+know|wanted\s+to\s+know|wonder|wondered|question)\b", re.I)
+_PARTICIPANT = re.compile(r"\b(?:participant|audience\s+member|person|delegate|someone|questioner)\b", re.I)
+
+
+def about_an_asker(query) -> bool:
+    """"What did María González in Bogotá want to know?", "What did the online participant from Nairobi ask?": a
+    question about what someone asked, named by their name or place."""
+    return bool(query.names) and _ASKING_VERB.search(query.text) is not None and not query.targets
+
+
 def asked_by(query, annotations: Sequence[Annotation], locate: Locate) -> list[Found]:
-    """The questions asked by a person the question names ("What did María González in Bogotá want to know?")."""
+    """The questions asked by a person the question names, by name or, for "the participant from X", by place."""
     names = [n for n in query.names]
+    by_place = _PARTICIPANT.search(query.text) is not None
     found = []
     for annotation in annotations:
-        if annotation.kind in (RELAYED, ASKED) and annotation.who and any(_same_person(n, annotation.who) for n in names):
+        if annotation.kind not in (RELAYED, ASKED):
+            continue
+        if any(_same_person(n, annotation.who or "") or (by_place and _same_person(n, annotation.place or "")) for n in names):
             evidence = _evidence(annotation, locate, 1.0)
             if evidence is not None:
                 found.append(Found(annotation, evidence, 1.0))

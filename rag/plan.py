@@ -14,7 +14,7 @@ import numpy as np
 from index.annotate import Annotation
 from index.text import content_words, numbers_in, sentence_spans, stem, words
 from rag import discourse
-from rag.abstain import Confidence, focus_names, measure, passage_about_focus
+from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
@@ -106,15 +106,20 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         ranked = lead_with_best_passage(ranked)
     notes: list[str] = []
     draft = decided_answer(query, passages, ranked, resources, notes)
-    if draft is None and query.answer_type in TYPED and ranked:
-        ranked = _corrected_first(query, ranked, resources, notes)
+    found = True
+    if draft is None:
+        # The answer rests on the best sentence that can answer (rag.abstain.answering), not merely the best-scored one.
+        lead = answering(query, ranked, resources, resources.name_max_share)
+        found = lead is not None
+        if lead is not None and lead is not ranked[0]:
+            ranked = [lead] + [e for e in ranked if e is not lead]
+        if query.answer_type in TYPED and ranked:
+            ranked = _corrected_first(query, ranked, resources, notes)
     evidence = ranked[:sentences]
     if draft is not None:
         evidence = draft.evidence + [e for e in evidence if e.where not in {d.where for d in draft.evidence}]
     alongside = [e for e in ranked[1:] if ranked[0].passage.chunk.chunk_id == e.passage.chunk.chunk_id] if ranked else []
-    confidence = measure(query, passages, evidence if draft is not None else ranked, resources, resources.name_max_share)
-    if draft is not None:
-        confidence = dataclasses.replace(confidence, type_found=True)
+    confidence = measure(query, passages, evidence, resources, found)
     return AnswerPlan(query, evidence, confidence, draft, alongside, notes)
 
 
@@ -136,14 +141,22 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             return Draft(", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1], [f.evidence for f in found[:3]], ATTRIBUTION, [])
     if query.asks_asker:
         found = discourse.asker_answer(query, *found_args, sessions, resources.vectors, retrieved)
+        if found is not None and query.answer_type == "name" and not found.annotation.who:
+            notes.append("the person who asked did not give a name")
+            return Draft("", [], ATTRIBUTION, list(notes))
         if found is not None:
             relayer = speaker_of(found.evidence.passage, directory).name if found.annotation.kind == "relayed" else None
             place = found.annotation.place
             text = place if query.answer_type == "place" and place else discourse.asker_text(found, relayer)
             return Draft(f"{text}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
-    if not query.targets and query.form in (VIEW, FACT) and (asked := discourse.asked_by(query, annotations, resources.locate)):
-        # "What did María González in Bogotá want to know?": the question she asked, as it was read out.
-        who = asked[0].annotation.who
+    if query.form in (VIEW, FACT) and not query.asks_asker and discourse.about_an_asker(query):
+        # "What did María González in Bogotá want to know?": the question she asked, as it was read out; nobody of that
+        # name or place asked anything: not covered.
+        asked = discourse.asked_by(query, annotations, resources.locate)
+        if not asked:
+            notes.append("no question from the person or place named was read out or asked")
+            return Draft("", [], ATTRIBUTION, list(notes))
+        who = asked[0].annotation.who or f"The participant from {asked[0].annotation.place}"
         return Draft(f"{who} asked: “{asked[0].evidence.text}”", [asked[0].evidence], ATTRIBUTION, [])
     if query.asks_relayer:
         found = discourse.relayer_answer(annotations, resources.locate, sessions)

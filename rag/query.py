@@ -200,18 +200,11 @@ def question_names(question: str, identity: frozenset[str], targets) -> tuple[st
         for part in re.split(r"\s+and\s+", name):
             part = _HONORIFIC.sub("", re.sub(r"['’]s$", "", part)).strip(" .")
             kept = [w for w in part.split() if fold(w) not in identity and w != opener]
-            if not kept or _HONORIFIC.fullmatch(kept[0] + " ") or any(_describes(" ".join(kept), t.speaker) for t in targets):
+            if not kept or _HONORIFIC.fullmatch(kept[0] + " "):
                 continue
             if any(w[:1].isupper() for w in kept):
                 found.append(" ".join(kept))
     return tuple(dict.fromkeys(found))
-
-
-def _describes(name: str, speaker: Speaker) -> bool:
-    """Does `name` ("Tunza Mesh", "ZICTA") say who `speaker` is: part of their organisation, role or country?"""
-    folded = fold(name)
-    # "Cuban" for Cuba: a country's adjective shares all but its last letters with the name.
-    return any(folded in fold(part) or fold(part).startswith(folded[: max(4, len(folded) - 2)]) for part in (speaker.organisation, speaker.role, speaker.country) if part)
 
 
 _ANSWERING = re.compile(r"\b(?:respond(?:ed|s)?|react(?:ed|s)?|answer(?:ed|s)?|repl(?:y|ied|ies)|pick(?:ed|s)?\s+up|comment(?:ed|s)?\s+on)\b", re.I)

@@ -100,7 +100,7 @@ _PERIOD_WORDS = r"(?:month|monthly|year|yearly|annual|annually|week|weekly|day|d
 _ASKS_PRICE = re.compile(rf"\b(?:per|each|a|every|an)\s+{_PERIOD_WORDS}\b|\b(?:monthly|annual|yearly|weekly)\s+(?:fee|price|cost|rate|charge|subscription)s?\b", re.I)
 _MONEY_NOUNS = r"(?:price|cost|fee|budget|funding|revenue|salary|grant|loan|fine|levy|tariff|investment|value|contribution|subscription|charge|fund|facility|contract)s?"
 _ASKS_MONEY = re.compile(
-    r"\bhow\s+much\s+(?:money|funding|financing|budget)\b|\bhow\s+much\s+(?:does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
+    r"\bhow\s+much\s+(?:money|funding|financing|budget|revenue|income|profit)\b|\bhow\s+much\s+(?:does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
     rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
     rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
     re.I,
@@ -111,7 +111,11 @@ _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b|\bin\s+what\s+yea
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b|^\s*when\s+(?:was|were|did|does|do|is|are|will|would|has|had)\b|\bon\s+what\s+date\b", re.I)
 _ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
 _ASKS_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:city|cities|country|countries|town|village|region|district|place|location|states|nations)\b|\bfrom\s+which\b", re.I)
-_ASKS_ORGANISATION = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm)\b", re.I)
+_ASKS_ORGANISATION = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm|foundation|"
+    r"university|party|platform|vendor|operator|consortium|association|union|network|regulator)\b(?!\s+of\b)",
+    re.I,
+)
 _ASKS_STANCE = re.compile(
     r"\b(?:position|stance|view)\s+on\b|\bfor\s+or\s+against\b|\bthink\s+(?:of|about)\b|\b(?:support|supports|supported|oppose|opposes|opposed|back|backed|"
     r"favou?r|endorse|endorsed|reject|rejected|take\s+a\s+side|took\s+a\s+side|take\s+a\s+position|took\s+a\s+position)\b",
@@ -131,8 +135,9 @@ def answer_type(question: str, form: str) -> str | None:
         return STANCE if _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:why|how)\b", question, re.I) else None
     checks = (
         (_ASKS_NAME, NAME),
+        (_ASKS_ORGANISATION, ORGANISATION),
         (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
-        (_ASKS_QUANTITY, QUANTITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE), (_ASKS_ORGANISATION, ORGANISATION),
+        (_ASKS_QUANTITY, QUANTITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE),
     )
     for pattern, kind in checks:
         if pattern.search(question):
