@@ -66,13 +66,13 @@ def passage_about_focus(query, passage: Passage, resources) -> bool:
     identity = (directory.describe(chunk.session_id, chunk.speaker, chunk.turn_no) or "") if directory is not None else ""
     turn = turn_at(chunk.session_id, chunk.turn_no) if turn_at is not None else None
     text = turn.text if turn is not None else chunk.text
-    present = {stem(w.rstrip("s")) for w in words(f"{chunk.speaker_name} {identity} {chunk.session_title} {text}")}
-    present |= {stem(w) for w in words(f"{chunk.speaker_name} {identity} {chunk.session_title} {text}")}
+    known = f"{chunk.speaker_name} {identity} {chunk.session_title} {text}"
+    present = {stem(w.rstrip("s")) for w in words(known)} | {stem(w) for w in words(known)}
 
     def named(name: str) -> bool:
         if name.isupper() and any(abbreviates(name, spelled) for spelled in names_in(text)):
             return True
-        return all(stem(w) in present or stem(w.rstrip("s")) in present or heard_as(w, text) for w in content_words(name))
+        return all(stem(w) in present or stem(w.rstrip("s")) in present or heard_as(w, known) for w in content_words(name))
 
     return all(named(name) for name in names)
 
@@ -122,7 +122,7 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
     if query.answer_type not in TYPED:
         # A question about what a named speaker said is about that speaker's words: their sentences must be about the
         # names the question uses ("What did Fatou say about the Baltic Sea?").
-        keys = {(t.session_id, key) for t in query.targets for key in (t.key, "UNKNOWN")}
+        keys = {(t.session_id, key) for t in query.targets for key in (t.key, "UNKNOWN")} if query.kind == "speaker_view" else set()
         own = [e for e in candidates if (e.passage.chunk.session_id, e.passage.chunk.speaker) in keys] if keys else candidates
         if keys and not own:
             return candidates[0] if candidates else None  # the speaker's words were not retrieved: abstention's other signals decide
