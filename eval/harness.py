@@ -146,7 +146,7 @@ def _rounded(value, digits: int = 4):
 # -- several question sets over a corpus of transcripts ----------------------------------------------------
 # The figures a corpus summary averages over the development transcripts (each transcript weighs the same).
 MEAN_KEYS = (
-    "hit@1", "hit@5", "mrr", "accuracy", "f1", "speaker_accuracy", "citation_precision", "citation_recall",
+    "hit@1", "hit@5", "mrr", "accuracy", "accuracy_shown", "f1", "answer_words_p50", "speaker_accuracy", "citation_precision", "citation_recall",
     "abstain_unanswerable", "false_refusal", "total_p50_ms", "total_p95_ms",
 )
 

@@ -14,6 +14,9 @@ Matching rules (the same everywhere):
 - A gold speaker is a header spelling (compared with index.text.speaker_key), "AUDIENCE", "UNKNOWN", or an audience
   member's name (written in mixed case), which matches a citation by AUDIENCE.
 
+Accuracy and F1 read the answer text alone (`answer`, citation markers dropped); "accuracy shown" also reads the
+verbatim sentences shown beside it (`quote`): what a reader sees.
+
 Denominators: retrieval, answer, citation and false-refusal metrics are over answerable questions; abstention on
 unanswerable questions over those; speaker accuracy over answerable questions that got at least one citation;
 citation precision over all citations given to answerable questions (pooled); latency over every question.
@@ -163,7 +166,9 @@ class QuestionScore:
     first_relevant_rank: int | None = None  # 1-based rank of the first relevant retrieved passage
     ndcg: float | None = None
     correct: bool | None = None
+    correct_shown: bool | None = None  # a gold answer is in the answer or in the verbatim sentences shown beside it
     f1: float | None = None
+    answer_words: int | None = None  # words of the answer text (citation markers left out); None when it abstained
     citations: int = 0
     relevant_citations: int = 0
     speaker_ok: bool | None = None  # None: unanswerable, or no citation to judge
@@ -184,6 +189,7 @@ def score_question(result: Mapping, question: Mapping, grounding: Grounding | No
         abstained=bool(result.get("abstained")),
         timings_ms={k: float(v) for k, v in (result.get("timings_ms") or {}).items()},
         tags=tuple(question.get("tags", ())),
+        answer_words=None if result.get("abstained") else len(_CITATION_MARKER.sub("", result.get("answer", "")).split()),
     )
     if not answerable:
         return score
@@ -196,6 +202,7 @@ def score_question(result: Mapping, question: Mapping, grounding: Grounding | No
     # The [n] markers are the pipeline's, not the answer's: "[1]" must not match a gold "1".
     answer = "" if score.abstained else _CITATION_MARKER.sub("", result.get("answer", ""))
     score.correct = answer_correct(answer, question["answers"])
+    score.correct_shown = score.correct or (not score.abstained and answer_correct(result.get("quote", ""), question["answers"]))
     score.f1 = best_f1(answer, question["answers"])
     citations = result.get("citations", [])
     score.citations = len(citations)
@@ -257,6 +264,10 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float | int | None]:
     metrics["mrr"] = _mean([1 / s.first_relevant_rank if s.first_relevant_rank else 0.0 for s in answerable])
     metrics[f"ndcg@{NDCG_AT}"] = _mean([s.ndcg for s in answerable])
     metrics["accuracy"] = _mean([bool(s.correct) for s in answerable])
+    metrics["accuracy_shown"] = _mean([bool(s.correct_shown) for s in answerable])
+    lengths = [s.answer_words for s in scores if s.answer_words is not None]
+    metrics["answer_words_p50"] = percentile(lengths, 50)
+    metrics["answer_words_p90"] = percentile(lengths, 90)
     metrics["f1"] = _mean([s.f1 for s in answerable])
     metrics["speaker_accuracy"] = _mean([bool(s.speaker_ok) for s in cited])
     n_citations = sum(s.citations for s in answerable)

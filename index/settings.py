@@ -79,17 +79,17 @@ class Settings:
     # on the shared machine one thread was 5.7x faster than two in one interleaved probe and 1.25x slower in another,
     # so the default is unchanged until it is measured on a quiet machine.
     generation_threads: int = 0
-    # The answer is "not covered" when the closest passage's similarity is below abstain_threshold (the best of
-    # chunk and sentence cosines, rag/retrieve.py), when less than abstain_min_coverage of the question's words
-    # (IDF-weighted) occur in the searched passages, when the best sentence scores below abstain_min_evidence, or
-    # (abstain_on_answer_type) when the best sentences lack the kind of thing the question asks for (an amount for
-    # "budget", a year for "what year", a number about X for "how many X", for "which country" or "where is it held"
-    # a name the question lacks that is not the whole transcript's setting; rag.answer_forms.answer_type_found).
-    # Calibrated together by python -m eval.answer_study (curve in docs/eval.md, section answer-abstention): at most
-    # 5% of answerable questions refused, fewest wrong answers shown. Similarity alone (python -m eval.ablation)
-    # needs 0.50 and refuses 8% of answerable questions for fewer unanswerable ones refused.
+    # The answer is "not covered" (rag/abstain.py) when the closest passage's similarity is below abstain_threshold
+    # (the best of chunk and sentence cosines), when less than abstain_min_coverage of the question's focus words
+    # (IDF-weighted) occur in the searched passages, when less than abstain_min_local_coverage of them occur in the
+    # turn the answer rests on (with its speaker's name and description), when the best sentence scores below
+    # abstain_min_evidence, or (abstain_on_answer_type) when no sentence about the question's names states the kind of
+    # thing it asks for (an amount for "how much", a year for "which year", a share for "what share"). The thresholds
+    # are chosen by python -m eval.loto on the development transcripts (eval/transcripts/), each transcript scored with
+    # the values chosen on the others; the defaults are the values chosen on all of them (docs/eval.md).
     abstain_threshold: float = 0.28
     abstain_min_coverage: float = 0.175
+    abstain_min_local_coverage: float = 0.0
     abstain_min_evidence: float = -1.0
     abstain_on_answer_type: bool = True
     # A name found in more than this share of the passages (the forum, the UN, the internet) runs through the

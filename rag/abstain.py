@@ -33,6 +33,15 @@ class Confidence:
     local_coverage: float = 1.0  # IDF-weighted share of the focus words found in the best sentence's turn (and who speaks it)
     missing_weight: float = 0.0  # the rarest focus word absent from that turn: its IDF weight (0 when none is absent)
 
+    def to_dict(self) -> dict:
+        return {
+            "similarity": round(self.similarity, 4),
+            "evidence": round(self.evidence, 4) if self.evidence > float("-inf") else None,
+            "coverage": round(self.coverage, 4),
+            "local_coverage": round(self.local_coverage, 4),
+            "type_found": self.type_found,
+        }
+
 
 def coverage(query, passages: list[Passage], weights: TermWeights) -> float:
     """IDF-weighted share of the question's focus words (and the names it uses) found in `passages` (by stem, with the
@@ -216,6 +225,8 @@ def refusal(confidence: Confidence, has_evidence: bool, settings) -> str | None:
         return f"the closest passage's similarity {confidence.similarity:.2f} is below {settings.abstain_threshold:.2f}"
     if confidence.coverage < settings.abstain_min_coverage:
         return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
+    if confidence.local_coverage < settings.abstain_min_local_coverage:
+        return f"only {confidence.local_coverage:.0%} of the question's key words occur where the answer would be"
     if confidence.evidence < settings.abstain_min_evidence:
         return f"no sentence supports an answer (best sentence score {confidence.evidence:.2f})"
     if settings.abstain_on_answer_type and not confidence.type_found:

@@ -1,13 +1,14 @@
-"""The shape of the answer a person reads, by the question's form (rag.question_types), from the evidence sentences
-(rag.evidence) and, when one ran, the language model's reply:
+"""The answer a person reads: a short answer in the shape of the question's form (rag.question_types), and beside it
+the verbatim sentences it rests on (`Draft.quote`), from the evidence sentences (rag.evidence) and, when one ran, the
+language model's reply:
 
-- "who": the person's display name and role, beside the sentence that names them;
+- "who": the person's name and role;
 - "role": the role the transcript introduces a speaker with (the speaker directory);
 - "number" and other typed answers: the clause stating the thing asked for, with the speaker;
-- "list", "view", "fact": the model's reply when it passes the grounding check, else the best sentences verbatim.
+- "list", "view", "fact": the model's reply when it passes the grounding check, else the best sentence's clauses
+  that say most of what was asked, cut to ANSWER_WORDS words.
 
-Every answer is built from sentences of the passages, so it can be checked against them (rag.cite.check_grounding)
-and quoted verbatim beside the answer.
+Every answer is built from sentences of the passages, so it can be checked against them (rag.cite.check_grounding).
 """
 
 from __future__ import annotations
@@ -159,16 +160,53 @@ class Draft:
     """An answer before citation markers: its words, the sentences it rests on (cited in this order), and how
     it was made (`source`: GENERATED, REGENERATED, QUOTE or ATTRIBUTION)."""
 
-    text: str
+    text: str  # the short answer, without citation markers
     evidence: list[Evidence]
     source: str
     notes: list[str]
     grounding: Grounding | None = None
+    beside: str | None = None  # the verbatim sentences shown beside the answer (None: the first evidence sentence)
 
     @property
     def quote(self) -> str:
-        """The verbatim sentence that proves the answer, to show beside it."""
+        """The verbatim sentences that prove the answer, to show beside it."""
+        if self.beside is not None:
+            return self.beside
         return self.evidence[0].text if self.evidence else ""
+
+
+# A short answer says this many words at most, after the speaker's name: the sentences it rests on are shown beside it.
+ANSWER_WORDS = 40
+
+
+def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
+    """`text` cut to at most `limit` words: the run of its clauses that holds most of the question's focus words (and
+    the thing asked for), marked with "…" where it was cut."""
+    if len(text.split()) <= limit:
+        return text
+    breaks = list(_CLAUSE_BREAK.finditer(text))
+    pieces = list(zip([0] + [m.end() for m in breaks], [m.start() for m in breaks] + [len(text)]))
+    focus = {stem(w) for w in (query.focus if query is not None else ())}
+    typed = [s for s in answer_spans(text, query)] if query is not None else []
+
+    def value(a: int, b: int) -> float:
+        said = {stem(w) for w in words(text[a:b])}
+        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text))
+
+    best = None
+    for i in range(len(pieces)):
+        for j in range(i, len(pieces)):
+            a, b = pieces[i][0], pieces[j][1]
+            if len(text[a:b].split()) > limit:
+                break
+            if best is None or value(a, b) > value(*best):
+                best = (a, b)
+    if best is None:  # one clause longer than the limit: its first words
+        cut = " ".join(text.split()[:limit])
+        return cut.rstrip(" ,;:") + " …"
+    a, b = best
+    clause = text[a:b].strip(" ,;:")
+    return ("… " if a > 0 else "") + clause + (" …" if b < len(text.rstrip(" .")) else "")
 
 
 def tight_context(evidence: list[Evidence]) -> list[Passage]:
@@ -223,7 +261,7 @@ def compose(plan, reply: str | None, directory=None, retry: Callable[[], str] | 
                 # Tracy Hackshaw"): that passage, the one that answers, is the one to cite, not a passing mention.
                 item = next((e for e in alongside if person in people_mentioned(e.text, e.passage.chunk.session_id, directory, named)), item)
             # The name answers; the sentence beside it lets the reader check it at a glance.
-            return Draft(f"{person.label(full_role=True)}: “{item.text}”", [item], source, list(plan.notes))
+            return Draft(person.label(), [item], source, list(plan.notes))
     notes: list[str] = list(plan.notes)
     if reply is not None and form not in (WHO, VIEW):
         # The reply must rest on the sentences the quoted answer would show (the best sentence's passage): measured,
@@ -235,11 +273,9 @@ def compose(plan, reply: str | None, directory=None, retry: Callable[[], str] | 
             draft = _generated(plan.query, clean_generated(text), quoted, directory, source)
             if draft.grounding is not None and draft.grounding.supported:
                 draft.notes = notes
-                if form != NUMBER:
-                    # The short answer, and beside it the sentences of the cited passage that prove it (what the quoted
-                    # answer would show): a reader checks it at a glance, and a short reply that misses the point
-                    # (measured: a third of the wrong ones) is not all they see.
-                    draft.text += " — “" + " ".join(e.text for e in sorted(quoted, key=lambda e: e.start)) + "”"
+                # Beside the short answer, the sentences of the cited passage that prove it: a reader checks it at a
+                # glance, and a short reply that misses the point is not all they see.
+                draft.beside = " ".join(e.text for e in sorted(quoted, key=lambda e: e.start))
                 return draft
             notes.append(f"the {'first' if attempt == 0 else 'second'} answer failed the grounding check ({_reason(draft)})")
             if retry is None or attempt == 1:
@@ -298,9 +334,8 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
         core = clause
     elif form == NUMBER:
         core = number_clause(best.text) or core
-    elif form in QUOTED_SENTENCES:
-        core = " ".join(e.text for e in sorted(_quoted_sentences(form, evidence, alongside), key=lambda e: e.start))
-    return Draft(_attributed(core, best, directory), [best], QUOTE, notes, Grounding(True, 1.0))
+    beside = " ".join(e.text for e in sorted(_quoted_sentences(form, evidence, alongside), key=lambda e: e.start)) if form in QUOTED_SENTENCES else best.text
+    return Draft(_attributed(brief(core, query), best, directory), [best], QUOTE, notes, Grounding(True, 1.0), beside)
 
 
 # How many sentences of the best passage a quoted answer may join, per form.
@@ -309,7 +344,8 @@ SECOND_SENTENCE_MARGIN = 0.5  # measured on odd-numbered questions: 0.3 -> 0.5 g
 
 
 def _attributed(core: str, item: Evidence, directory) -> str:
-    return f"{speaker_of(item.passage, directory).label()}: {core}"
+    """"Alissa Starzak: something like 20% of all of the websites ...": the speaker's name, then the answer."""
+    return f"{speaker_of(item.passage, directory).name}: {core}"
 
 
 def choose_person(reply: str, evidence: list[Evidence], directory, named: set[str], who_said: bool) -> tuple[Person, Evidence, str] | None:
@@ -377,5 +413,6 @@ def profile_answer(targets, passages: list[Passage], directory) -> Draft | None:
     # Cite the introducing sentences that state the role (one when it holds the whole role), not merely the first
     # sentences of the introduction: "She is in New York" supports nothing of "Policy Director for Global Privacy".
     supported, cited = ground_in(role_words, evidence)
-    return Draft(f"{speaker.name}: {role}", cited if supported.supported and cited else evidence[:2], ATTRIBUTION, [], grounding)
+    cited = cited if supported.supported and cited else evidence[:2]
+    return Draft(f"{speaker.name}: {role}", cited, ATTRIBUTION, [], grounding, " ".join(e.text for e in cited))
 

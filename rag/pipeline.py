@@ -165,7 +165,7 @@ class Pipeline:
         refusal = self._refusal(plan)
         if refusal:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
-            answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none", [refusal])
+            answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none", [refusal], confidence=plan.confidence.to_dict())
             yield answer.answer, answer
             return
 
@@ -176,6 +176,7 @@ class Pipeline:
                 reply += piece
                 yield reply, None
         answer = self._finish(plan, reply, retrieved, generator_name, model)
+        answer.confidence = plan.confidence.to_dict()
         answer.timings_ms = {
             **timings,
             "generate": (time.perf_counter() - retrieved_at) * 1000,

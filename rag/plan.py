@@ -16,7 +16,7 @@ from index.text import content_words, numbers_in, sentence_spans, stem, words
 from rag import discourse
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
-from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, profile_answer, speaker_of, tight_context
+from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, brief, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC
 from rag.types import Passage
@@ -148,7 +148,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             relayer = speaker_of(found.evidence.passage, directory).name if found.annotation.kind == "relayed" else None
             place = found.annotation.place
             text = place if query.answer_type == "place" and place else discourse.asker_text(found, relayer)
-            return Draft(f"{text}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+            return Draft(text, [found.evidence], ATTRIBUTION, [])
     if query.form in (VIEW, FACT) and not query.asks_asker and discourse.about_an_asker(query):
         # "What did María González in Bogotá want to know?": the question she asked, as it was read out; nobody of that
         # name or place asked anything: not covered.
@@ -157,23 +157,21 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             notes.append("no question from the person or place named was read out or asked")
             return Draft("", [], ATTRIBUTION, list(notes))
         who = asked[0].annotation.who or f"The participant from {asked[0].annotation.place}"
-        return Draft(f"{who} asked: “{asked[0].evidence.text}”", [asked[0].evidence], ATTRIBUTION, [])
+        return Draft(f"{who} asked: {brief(asked[0].evidence.text, query)}", [asked[0].evidence], ATTRIBUTION, [])
     if query.asks_relayer:
         found = discourse.relayer_answer(annotations, resources.locate, sessions)
         if found is not None:
-            person = speaker_of(found.evidence.passage, directory)
-            return Draft(f"{person.label()}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+            return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
     if query.asks_corrector:
         found = discourse.corrector_answer(query, *found_args, sessions)
         if found is not None:
-            person = speaker_of(found.evidence.passage, directory)
-            return Draft(f"{person.label()}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+            return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
     if query.answer_type == STANCE and query.targets:
         speakers = {(t.session_id, t.key) for t in query.targets}
         found = discourse.stance_answer(query, *found_args, speakers, resources.speaker_of_turn)
         if found is not None:
-            person = speaker_of(found.evidence.passage, directory)
-            return Draft(f"{person.label()} {discourse.STANCE_WORDS[found.annotation.value]}: “{found.evidence.text}”", [found.evidence], ATTRIBUTION, [])
+            name = speaker_of(found.evidence.passage, directory).name
+            return Draft(f"{name} {discourse.STANCE_WORDS[found.annotation.value]}: {brief(found.evidence.text, query)}", [found.evidence], ATTRIBUTION, [])
     polarity = discourse.asked_polarity(query.text) if query.form == WHO else None
     if polarity is not None:
         exclude = {t.key for t in query.targets}
@@ -181,7 +179,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         if people:
             names = [speaker_of(f.evidence.passage, directory).label() for f in people]
             listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-            return Draft(f"{listed}: “{people[0].evidence.text}”", [f.evidence for f in people[:3]], ATTRIBUTION, [])
+            return Draft(listed, [f.evidence for f in people[:3]], ATTRIBUTION, [])
     if query.form == ROLE:
         return profile_answer(query.targets, passages, directory)
     return None

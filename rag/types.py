@@ -63,7 +63,9 @@ class Answer:
     # the speaker of (or the person named in) the best supporting sentence; "none": abstained.
     answer_source: str = "generated"
     notes: list[str] = field(default_factory=list)
-    quote: str = ""  # the sentence of the first citation that proves the answer, verbatim
+    quote: str = ""  # the sentences of the first citation that prove the answer, verbatim, shown beside it
+    # The signals abstention read (rag.abstain.Confidence.to_dict): how far the passages can answer the question.
+    confidence: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -77,4 +79,5 @@ class Answer:
             "answer_source": self.answer_source,
             "notes": self.notes,
             "quote": self.quote,
+            "confidence": self.confidence,
         }
