@@ -136,6 +136,14 @@ class CorpusIndex:
             self._turns_by_key = {(t.session_id, t.turn_no): t for t in self.turns}
         return self._turns_by_key.get((session_id, turn_no))
 
+    def session_turns(self, session_id: str) -> list[Turn]:
+        if not hasattr(self, "_turns_by_session"):
+            by_session: dict[str, list[Turn]] = {}
+            for turn in self.turns:
+                by_session.setdefault(turn.session_id, []).append(turn)
+            self._turns_by_session = by_session
+        return self._turns_by_session.get(session_id, [])
+
     def session(self, session_id: str) -> SessionInfo | None:
         return next((s for s in self.manifest.sessions if s.session_id == session_id), None)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import re
 from difflib import SequenceMatcher
 
-from index.text import STOPWORDS, content_words, names_in, numbers_in, stem, words
+from index.text import STOPWORDS, content_words, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, near
 from rag.spans import COUNT, MONEY, NAMES, PRICE
 from rag.types import Passage
@@ -67,10 +67,10 @@ def passage_about_focus(query, passage: Passage, resources) -> bool:
     what the transcript says the speaker is (role, organisation, country) and the session's title? An acronym counts
     when the turn spells it out ("UNECA": "United Nations Economic Commission for Africa"). A question with no names
     is about whatever the passages are."""
-    names = focus_names(query, resources)
+    chunk = passage.chunk
+    names = focus_names(query, resources, chunk.session_id)
     if not names:
         return True
-    chunk = passage.chunk
     directory, turn_at = getattr(resources, "directory", None), getattr(resources, "turn_at", None)
     identity = (directory.describe(chunk.session_id, chunk.speaker, chunk.turn_no) or "") if directory is not None else ""
     turn = turn_at(chunk.session_id, chunk.turn_no) if turn_at is not None else None
@@ -86,12 +86,16 @@ def passage_about_focus(query, passage: Passage, resources) -> bool:
     return all(named(name) for name in names)
 
 
-def focus_names(query, resources) -> list[str]:
+def focus_names(query, resources, session_id: str | None = None) -> list[str]:
     """The names of the question that narrow what it is about: not the ones that run through the transcripts ("UN",
-    "IGF"), which say nothing about which passage answers."""
+    "IGF"), nor, within `session_id`, the ones that run through that session (its topic: "RiskLens" in the town hall
+    about RiskLens), which say nothing about which of its passages answers."""
     weights = getattr(resources, "weights", None)
     share = getattr(resources, "name_max_share", 1.0)
-    return [n for n in query.names if weights is None or specific_name(n, weights, share)]
+    names = [n for n in query.names if weights is None or specific_name(n, weights, share)]
+    if session_id is not None and names and hasattr(resources, "session_topic"):
+        names = [n for n in names if not resources.session_topic(session_id, n)]
+    return names
 
 
 def heard_as(word: str, text: str) -> bool:
@@ -140,19 +144,21 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
     focus = frozenset(stem(w) for w in query.focus)
     money_noun = frozenset(stem(w) for w in words(query.text) if w in MONEY_NOUNS) if query.answer_type in (MONEY, PRICE) else frozenset()
 
-    def answers(span, sentence: str) -> bool:
+    def answers(span, item: Evidence) -> bool:
+        sentence = item.text
+        around = {stem(w) for w in words(neighbours(item))}
         if query.answer_type == COUNT and query.counted and not near(sentence, span, query.counted):
             return False  # "how many attacks": a count of something else is not the answer
-        if money_noun and not money_noun & {stem(w) for w in words(sentence)}:
+        if money_noun and not money_noun & ({stem(w) for w in words(sentence)} | around):
             return False  # "what fine did X impose": an amount that is not said to be a fine
-        if span.kind not in NAMES and focus and not near(sentence, span, focus, FOCUS_DISTANCE):
-            return False  # an amount with no word of the question near it is about something else
+        if span.kind not in NAMES and focus and not near(sentence, span, focus, FOCUS_DISTANCE) and not focus & around:
+            return False  # an amount with no word of the question near it (or in the sentences around) is about something else
         if span.kind not in NAMES:
             return True
         return not speaker_name(span.text, directory) and (weights is None or specific_name(span.text, weights, name_max_share))
 
     return next(
-        (e for e in candidates if any(answers(s, e.text) for s in answer_spans(e.text, query)) and about_focus(query, e, resources) and states_numbers(query, e, resources)),
+        (e for e in candidates if any(answers(s, e) for s in answer_spans(e.text, query)) and about_focus(query, e, resources) and states_numbers(query, e, resources)),
         None,
     )
 
@@ -162,6 +168,17 @@ MONEY_NOUNS = frozenset("fee fees fine fines revenue revenues budget budgets sal
 
 
 FOCUS_DISTANCE = 10  # words between a typed span and a word of the question, in the span's sentence
+
+
+def neighbours(item: Evidence) -> str:
+    """The sentences just before and after `item` in its passage ("So, Tunza Mesh. We started in 2018."): an answer's
+    sentence often names what it is about only in the one next to it."""
+    text = item.passage.chunk.text
+    spans = sentence_spans(text)
+    at = next((i for i, (a, _) in enumerate(spans) if a == item.start), None)
+    if at is None:
+        return ""
+    return " ".join(text[a:b] for a, b in spans[max(0, at - 1) : at + 2] if a != item.start)
 
 
 def states_numbers(query, item: Evidence, resources) -> bool:

@@ -203,6 +203,7 @@ class Pipeline:
                 locate=lambda session, start, end, index=index: _as_passage(index.locate(session, start, end)),
                 text_of=index.annotated_text,
                 name_max_share=self.settings.name_max_share,
+                turns_of=index.session_turns,
             )
             cached = self._answer_resources = (index, resources)
         return cached[1]

@@ -22,6 +22,9 @@ from rag.spans import NUMERIC
 from rag.types import Passage
 
 
+TOPIC_SHARE = 0.2  # a name in at least this share of a session's turns is what the session is about
+
+
 @dataclass(frozen=True)
 class Resources:
     """What the answer stage reads besides the passages: built once per loaded index (rag.pipeline)."""
@@ -35,6 +38,22 @@ class Resources:
     locate: discourse.Locate | None = None  # (session, start, end) -> (passage, start, end in its text)
     text_of: Callable[[Annotation], str] | None = None  # an annotation's sentences
     name_max_share: float = 0.03  # Settings.name_max_share: a name in more of the passages is the setting, not an answer
+    turns_of: Callable[[str], list] | None = None  # session -> its turns (index.types.Turn)
+
+    def session_topic(self, session_id: str, name: str) -> bool:
+        """Does `name` run through the session, in at least TOPIC_SHARE of its turns? Then it is what the session is
+        about, and says nothing about which of its passages answers a question."""
+        turns = self.session_turns(session_id)
+        wanted = [stem(w) for w in content_words(name)]
+        if not turns or not wanted:
+            return False
+        hits = sum(all(w in {stem(x) for x in words(t.text)} for w in wanted) for t in turns)
+        return hits >= TOPIC_SHARE * len(turns)
+
+    def session_turns(self, session_id: str) -> list:
+        if self.turns_of is None:
+            return []
+        return self.turns_of(session_id)
 
     def moderators(self) -> frozenset[tuple[str, str]]:
         """(session, speaker key) of every session's moderators (rag.speakers: the speakers who introduce others)."""
