@@ -38,10 +38,8 @@ WEIGHT_GRID = {
     "MODERATOR_PENALTY": (0.0, 0.1),
 }
 THRESHOLD_GRID = {
-    "abstain_threshold": (0.0, 0.2, 0.25, 0.28, 0.3, 0.33, 0.36, 0.4),
-    "abstain_min_coverage": (0.0, 0.1, 0.175, 0.25, 0.3, 0.4),
-    "abstain_min_local_coverage": (0.0, 0.3, 0.4, 0.5, 0.6, 0.7),
-    "abstain_min_evidence": (-1.0, 0.5, 0.8, 1.0),
+    "abstain_threshold": (0.0, 0.2, 0.25, 0.28, 0.3, 0.33, 0.36, 0.4, 0.45),
+    "abstain_min_coverage": (0.0, 0.05, 0.1, 0.15, 0.175, 0.2, 0.25, 0.3, 0.35, 0.4),
     "abstain_on_answer_type": (True, False),
 }
 REPORTED = ("accuracy", "accuracy_shown", "speaker_accuracy", "citation_precision", "abstain_unanswerable", "false_refusal", "hit@5")
@@ -78,8 +76,7 @@ def answer_all(settings: Settings, sets, weights: dict, progress=None) -> list[R
         setattr(evidence, name, value)
     try:
         corpus = build_corpus(settings, sets)
-        open_abstention = dict(abstain_threshold=-1.0, abstain_min_coverage=0.0, abstain_min_local_coverage=0.0, abstain_min_evidence=-1e9,
-                               abstain_on_answer_type=False)
+        open_abstention = dict(abstain_threshold=-1.0, abstain_min_coverage=0.0, abstain_on_answer_type=False)
         pipeline = Pipeline(dataclasses.replace(corpus, **open_abstention))
         records = []
         for question_set in sets:
@@ -104,8 +101,6 @@ def refused(result: dict, thresholds: dict) -> bool:
     return (
         c.get("similarity", 1.0) < thresholds["abstain_threshold"]
         or c.get("coverage", 1.0) < thresholds["abstain_min_coverage"]
-        or c.get("local_coverage", 1.0) < thresholds["abstain_min_local_coverage"]
-        or (c.get("evidence") if c.get("evidence") is not None else -1e9) < thresholds["abstain_min_evidence"]
         or (thresholds["abstain_on_answer_type"] and not c.get("type_found", True))
     )
 
@@ -129,8 +124,6 @@ class Signals:
     sets: np.ndarray  # index of each record's set
     similarity: np.ndarray
     coverage: np.ndarray
-    local: np.ndarray
-    evidence: np.ndarray
     type_found: np.ndarray
     hard: np.ndarray  # refused whatever the thresholds
     answerable: np.ndarray
@@ -144,8 +137,6 @@ class Signals:
             np.array([i for i, _ in rows]),
             np.array([c(r, "similarity", 1.0) for _, r in rows]),
             np.array([c(r, "coverage", 1.0) for _, r in rows]),
-            np.array([c(r, "local_coverage", 1.0) for _, r in rows]),
-            np.array([c(r, "evidence", None) if c(r, "evidence", None) is not None else -1e9 for _, r in rows]),
             np.array([bool(c(r, "type_found", True)) for _, r in rows]),
             np.array([bool(r.result["abstained"]) for _, r in rows]),
             np.array([bool(r.question["answers"]) for _, r in rows]),
@@ -154,7 +145,6 @@ class Signals:
 
     def refused(self, t: dict) -> np.ndarray:
         stopped = self.hard | (self.similarity < t["abstain_threshold"]) | (self.coverage < t["abstain_min_coverage"])
-        stopped |= (self.local < t["abstain_min_local_coverage"]) | (self.evidence < t["abstain_min_evidence"])
         return stopped | (t["abstain_on_answer_type"] & ~self.type_found)
 
     def utility(self, t: dict) -> tuple[float, float]:

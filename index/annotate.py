@@ -153,11 +153,12 @@ def corrections(turn: Turn) -> list[Annotation]:
         if right is not None:
             end = next((d for c, d in spans[index:] if turn.start_char + d >= turn.start_char + a + right.end()), window_end)
             found.append(_correction(turn, a, end, right.group(), wrong.group()))
-    # One correction found both in its own sentence and in the window before it: the shorter span says it.
+    # One correction found both in its own sentence and in the window before it: the window says what it is about
+    # ("And I have to correct one thing, ... Deputy Mayor ... It was 2,300 families, not 3,200.").
     kept: dict[tuple, Annotation] = {}
     for item in found:
         key = (frozenset(numbers_in(item.value or "")), frozenset(numbers_in(item.replaces or "")))
-        if key not in kept or item.end - item.start < kept[key].end - kept[key].start:
+        if key not in kept or item.end - item.start > kept[key].end - kept[key].start:
             kept[key] = item
     return sorted(kept.values(), key=lambda item: item.start)
 

@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, near
-from rag.spans import COUNT, MONEY, NAMES, PRICE
+from rag.spans import COUNT, MONEY, NAME, NAMES, PRICE
 from rag.types import Passage
 
 TYPE_SENTENCES = 6  # the best sentences searched for a thing of the asked type
@@ -139,6 +139,8 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
         own = [e for e in candidates if (e.passage.chunk.session_id, e.passage.chunk.speaker) in keys] if keys else candidates
         if keys and not own:
             return candidates[0] if candidates else None  # the speaker's words were not retrieved: abstention's other signals decide
+        if query.answering or query.answered_topic:
+            return own[0] if own else None  # a response need not repeat what it responds to ("the statistic on GDP")
         return next((e for e in own if about_focus(query, e, resources)), None)
     weights, directory = getattr(resources, "weights", None), getattr(resources, "directory", None)
     focus = frozenset(stem(w) for w in query.focus)
@@ -155,6 +157,10 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
             return False  # an amount with no word of the question near it (or in the sentences around) is about something else
         if span.kind not in NAMES:
             return True
+        if query.answer_type == NAME and focus and not near(sentence, span, focus, FOCUS_DISTANCE):
+            return False  # "the name of Argentina's strategy": a name with no word of the question near it names something else
+        if hasattr(resources, "session_topic") and resources.session_topic(item.passage.chunk.session_id, span.text):
+            return False  # a name that runs through the session ("United Nations") is its setting, not the name asked for
         return not speaker_name(span.text, directory) and (weights is None or specific_name(span.text, weights, name_max_share))
 
     return next(
@@ -242,10 +248,6 @@ def refusal(confidence: Confidence, has_evidence: bool, settings) -> str | None:
         return f"the closest passage's similarity {confidence.similarity:.2f} is below {settings.abstain_threshold:.2f}"
     if confidence.coverage < settings.abstain_min_coverage:
         return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
-    if confidence.local_coverage < settings.abstain_min_local_coverage:
-        return f"only {confidence.local_coverage:.0%} of the question's key words occur where the answer would be"
-    if confidence.evidence < settings.abstain_min_evidence:
-        return f"no sentence supports an answer (best sentence score {confidence.evidence:.2f})"
     if settings.abstain_on_answer_type and not confidence.type_found:
         return "no sentence about what the question asks states the kind of answer it asks for"
     return None

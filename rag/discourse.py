@@ -162,10 +162,10 @@ def asker_text(found: Found, relayed_by: str | None) -> str:
 
 
 # -- corrections ---------------------------------------------------------------------------------------------------
-def corrector_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str]) -> Found | None:
+def corrector_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str], vectors=None) -> Found | None:
     """The correction closest to what the question asks about ("Who corrected the figure for families?")."""
     found = [a for a in annotations if a.kind == CORRECTION]
-    for score, annotation in _ranked(query, found, text_of, weights, embedder, sessions):
+    for score, annotation in _ranked(query, found, text_of, weights, embedder, sessions, locate, vectors):
         if query.numbers and not (query.numbers & (numbers_in(annotation.value or "") | numbers_in(annotation.replaces or ""))):
             score -= 0.5  # the question names the figure, and this correction is about another one
         evidence = _evidence(annotation, locate, score)
@@ -180,8 +180,10 @@ def corrected(evidence: Evidence, stated: set[str], annotations: Sequence[Annota
     if not stated:
         return None
     session, at = evidence.where
+    end = at + len(evidence.text)
     for annotation in annotations:
-        if annotation.kind != CORRECTION or annotation.session_id != session or annotation.start <= at:
+        # A correction said after the sentence, or in the sentences that begin with it ("I said 3 million. ... It was 2.5").
+        if annotation.kind != CORRECTION or annotation.session_id != session or annotation.end <= end or annotation.start < at:
             continue
         if numbers_in(annotation.replaces or "") & stated and not numbers_in(annotation.value or "") & stated:
             found = _evidence(annotation, locate, evidence.score)

@@ -6,6 +6,7 @@ whether it states a thing of the type asked for), and the best ones are the answ
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ FOCUS_BONUS = 0.1  # the sentence is by a speaker the question is about
 ADDRESSED_PENALTY = 0.3  # the sentence is by the speaker being answered, not the one answering
 INTRODUCTION_BONUS = 0.3  # a question about a speaker ("Where is X based?") and a sentence introducing X
 POSITION_BONUS = 0.3  # the sentence is in the turn the question points at (the speaker's first or last)
-TYPE_BONUS = 0.3  # the sentence states a thing of the type asked for (a share for "what share", a year for "which year");
+TYPE_BONUS = 0.5  # the sentence states a thing of the type asked for (a share for "what share", a year for "which year");
 # half of it for a thing that can stand in (a year for "on what date")
 TYPE_PENALTY = 0.4  # a question asking for a typed thing and a sentence stating none
 COUNTED_BONUS = 0.2  # "How many events ...": the typed span is within COUNT_DISTANCE words of "events"; and a span
@@ -188,12 +189,15 @@ def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int
     return result
 
 
+COURTESY = re.compile(r"^\W*(?:thank(?:s|\s+you)|good\s+(?:morning|afternoon|evening)|hello|hi|yes|okay|ok|sorry|please)\b", re.I)
+
+
 def answer_spans(sentence: str, query) -> list[sp.Span]:
     """The spans of `sentence` of the type `query` asks for, other than what the question states itself: its numbers,
     and names that share a word with it ("Which ECOWAS states ratified the Malabo Convention?": not "Malabo Convention")."""
     if query.answer_type not in TYPED:
         return []
-    asked = set(query.focus) | {w for name in query.names for w in content_words(name)}
+    asked = {re.sub(r"'s$", "", w) for w in content_words(query.text)} | set(query.focus)
     return [
         s for s in sp.of_kind(sp.spans_in(sentence), query.answer_type)
         if not (numbers_in(s.text) and numbers_in(s.text) <= query.numbers) and not (s.kind in sp.NAMES and content_words(s.text) & asked)
@@ -258,7 +262,7 @@ def select_evidence(
         typed = answer_spans(sentence, query)
         counts_asked = bool(query.counted) and any(near(sentence, s, query.counted) for s in typed)
         # "We are three minutes over." is short, and a whole answer to "by how many minutes ...".
-        if len(sentence_words) < MIN_CONTENT_WORDS and not counts_asked:
+        if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not counts_asked:
             score -= 1.0
         if sentence.rstrip().endswith("?"):
             score -= QUESTION_PENALTY

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, fold, numbers_in, sentence_spans, stem, words
 from rag.cite import Grounding, check_grounding
-from rag.evidence import Evidence, answer_spans
+from rag.evidence import COURTESY, Evidence, answer_spans
 from rag.spans import NUMERIC, Span
 from rag.question_types import FACT, LIST, NUMBER, VIEW, WHO
 from rag.types import Passage
@@ -282,7 +282,7 @@ def compose(plan, reply: str | None, directory=None, retry: Callable[[], str] | 
                 break
             attempts.append((retry(), REGENERATED))
         notes.append("showing the best supporting sentence instead")
-    return _quoted(plan.query, evidence, directory, notes, alongside)
+    return _quoted(plan.query, evidence, directory, notes, alongside, getattr(plan, "correction", None))
 
 
 def _reason(draft: Draft) -> str:
@@ -327,15 +327,30 @@ def _quoted_sentences(form: str, evidence: list[Evidence], alongside: list[Evide
     return [best] + same[: QUOTED_SENTENCES.get(form, 1) - 1]
 
 
-def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongside: list[Evidence] | None = None) -> Draft:
+def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongside: list[Evidence] | None = None, correction=None) -> Draft:
     best, form = evidence[0], query.form
     core = best.text
-    if query.answer_type in NUMERIC and (clause := typed_clause(best.text, query)):
+    if correction is not None and correction.value in best.text:
+        # The value as corrected: "It was 2.5 million pesos" (corrected from 3 million).
+        core = f"{clause_around(best.text, best.text.rindex(correction.value))} (corrected from {correction.replaces})"
+    elif query.answer_type in NUMERIC and (clause := typed_clause(best.text, query)):
         core = clause
     elif form == NUMBER:
         core = number_clause(best.text) or core
-    beside = " ".join(e.text for e in sorted(_quoted_sentences(form, evidence, alongside), key=lambda e: e.start)) if form in QUOTED_SENTENCES else best.text
+    quoted = sorted(_quoted_sentences(form, evidence, alongside), key=lambda e: e.start) if form in QUOTED_SENTENCES else [best]
+    beside = " ".join(e.text for e in quoted)
+    if form in QUOTED_SENTENCES and core == best.text and query.position:
+        # "Her final recommendation", "his closing remarks": the turn's sentences that say something, in order.
+        core = " ".join(e.text for e in quoted if not says_nothing(e.text)) or best.text
+    elif form in QUOTED_SENTENCES and core == best.text and says_nothing(best.text):
+        # The short answer is the best sentence that says something ("Thank you very much, Tracy." says nothing).
+        core = next((e.text for e in quoted if not says_nothing(e.text)), best.text)
     return Draft(_attributed(brief(core, query), best, directory), [best], QUOTE, notes, Grounding(True, 1.0), beside)
+
+
+def says_nothing(sentence: str) -> bool:
+    """A courtesy ("Thank you very much, Tracy.", "Yes, please, go ahead.") or a sentence of a few words."""
+    return len(content_words(sentence)) < 3 or (COURTESY.match(sentence) is not None and len(sentence.split()) <= 8)
 
 
 # How many sentences of the best passage a quoted answer may join, per form.

@@ -31,6 +31,8 @@ def build_session(turns: list[Turn]) -> tuple[list[Speaker], list[Speaker]]:
     searchable = [same_length_ascii(turn.text).casefold() for turn in turns]
     for speaker in people:
         introduce(speaker, turns, searchable)
+    for speaker in people:
+        speaker.gender = _gender_in(speaker, turns)
     introducers = {s.introduced_by for s in people if s.introduced_by and s.introduced_by != s.key}
     for speaker in people:
         if speaker.key in introducers:
@@ -40,6 +42,22 @@ def build_session(turns: list[Turn]) -> tuple[list[Speaker], list[Speaker]]:
             speaker.co_moderator = True
     members = [m for turn in turns if turn.speaker == AUDIENCE for m in [audience_member(turn)] if m is not None]
     return list(speakers.values()), merge_members(members)
+
+
+_PRONOUN = re.compile(r"\b(he|his|him|she|her|hers)\b", re.I)
+
+
+def _gender_in(speaker: Speaker, turns: list[Turn]) -> str | None:
+    """"he" or "she", from the first such pronoun of the speaker's introduction by someone else ("She is the Policy
+    Director ...", "He has vast experience"); None when no introduction says."""
+    for start, end in speaker.introductions:
+        for turn in turns:
+            if turn.speaker != speaker.key and turn.start_char <= start < turn.end_char:
+                text = turn.text[start - turn.start_char : end - turn.start_char]
+                found = _PRONOUN.search(text)
+                if found:
+                    return "he" if found.group(1).lower() in ("he", "his", "him") else "she"
+    return None
 
 
 def name_aliases(name: str) -> set[str]:

@@ -28,6 +28,7 @@ class Speaker:
     co_moderator: bool = False
     introduced_by: str | None = None  # speaker key of the introducer
     introductions: list[tuple[int, int]] = field(default_factory=list)  # character spans in the session text
+    gender: str | None = None  # "he" or "she" when the transcript's introduction of them says it
 
     @property
     def turns(self) -> int:

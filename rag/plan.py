@@ -6,6 +6,7 @@ where a speaker stands), a value replaced by a later correction, and the confide
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from rag.types import Passage
 
 
 TOPIC_SHARE = 0.2  # a name in at least this share of a session's turns is what the session is about
+_ASKS = re.compile(r"\b(?:asks?|asked|wants\s+to\s+know|wanted\s+to\s+know|wonders?|would\s+like\s+to\s+know)\b", re.I)
+_PLURAL_ASKERS = re.compile(r"\b(?:participants|people|askers|members|delegates)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class AnswerPlan:
     draft: Draft | None = None  # an answer decided without the model (a role, an asker, a correction, a stance)
     alongside: list[Evidence] = dataclasses.field(default_factory=list)  # the best sentence's passage's other sentences, best first
     notes: list[str] = dataclasses.field(default_factory=list)
+    correction: Annotation | None = None  # the later correction the answer rests on ("It was 2,300 families, not 3,200")
 
     @property
     def question(self) -> str:
@@ -116,7 +120,9 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     turns = pointed_turns(query)
     if query.answered_topic and resources.turn_at is not None:
         turns |= answering_turns(query.answered_topic, passages, resources.turn_at)
-    about = (lambda passage: passage_about_focus(query, passage, resources)) if focus_names(query, resources) else None
+    # Whether a passage is about the names the question uses: not asked of a question about what a speaker said, whose
+    # answer is in that speaker's words whether or not they repeat the names ("respond to the statistic on GDP").
+    about = (lambda passage: passage_about_focus(query, passage, resources)) if focus_names(query, resources) and query.kind != "speaker_view" else None
     ranked = select_evidence(
         query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
         turns=frozenset(turns), introductions=introductions, about=about, moderators=resources.moderators(),
@@ -124,6 +130,7 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
     notes: list[str] = []
+    correction: list[Annotation] = []
     draft = decided_answer(query, passages, ranked, resources, notes)
     found = True
     if draft is None:
@@ -133,13 +140,16 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         if lead is not None and lead is not ranked[0]:
             ranked = [lead] + [e for e in ranked if e is not lead]
         if query.answer_type in TYPED and ranked:
-            ranked = _corrected_first(query, ranked, resources, notes)
+            ranked = _corrected_first(query, ranked, resources, notes, correction)
     evidence = ranked[:sentences]
     if draft is not None:
         evidence = draft.evidence + [e for e in evidence if e.where not in {d.where for d in draft.evidence}]
     alongside = [e for e in ranked[1:] if ranked[0].passage.chunk.chunk_id == e.passage.chunk.chunk_id] if ranked else []
     confidence = measure(query, passages, evidence, resources, found)
-    return AnswerPlan(query, evidence, confidence, draft, alongside, notes)
+    if draft is not None and draft.text:
+        # An answer the turns' annotations or the speaker directory decided rests on what they found, not on the words.
+        confidence = dataclasses.replace(confidence, coverage=max(confidence.coverage, 1.0))
+    return AnswerPlan(query, evidence, confidence, draft, alongside, notes, correction[0] if correction else None)
 
 
 def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resources: Resources, notes: list[str]) -> Draft | None:
@@ -151,7 +161,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         return profile_answer(query.targets, passages, directory) if query.form == ROLE else None
     found_args = (annotations, resources.text_of, resources.weights, resources.embedder, resources.locate)
     retrieved = frozenset((p.chunk.session_id, p.chunk.turn_no) for p in passages)
-    if query.asks_asker and query.form == LIST:
+    if query.asks_asker and (query.form == LIST or _PLURAL_ASKERS.search(query.text)):
         # "Which remote participants had questions read out?": every asker of the sessions.
         people = [a for a in discourse.askers(query, annotations) if a.who and a.session_id in sessions]
         found = [f for a in people if (f := discourse.Found(a, e, 1.0) if (e := discourse._evidence(a, resources.locate, 1.0)) else None)]
@@ -176,13 +186,16 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             notes.append("no question from the person or place named was read out or asked")
             return Draft("", [], ATTRIBUTION, list(notes))
         who = asked[0].annotation.who or f"The participant from {asked[0].annotation.place}"
-        return Draft(f"{who} asked: {brief(asked[0].evidence.text, query)}", [asked[0].evidence], ATTRIBUTION, [])
+        text = resources.text_of(asked[0].annotation)
+        asking = _ASKS.search(text)
+        said = text[asking.end() :].strip() if asking else asked[0].evidence.text
+        return Draft(f"{who} asked {brief(said, query)}", [asked[0].evidence], ATTRIBUTION, [], beside=text)
     if query.asks_relayer:
         found = discourse.relayer_answer(annotations, resources.locate, sessions)
         if found is not None:
             return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
     if query.asks_corrector:
-        found = discourse.corrector_answer(query, *found_args, sessions)
+        found = discourse.corrector_answer(query, *found_args, sessions, resources.vectors)
         if found is not None:
             return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
     if query.answer_type == STANCE and query.targets:
@@ -204,7 +217,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     return None
 
 
-def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes: list[str]) -> list[Evidence]:
+def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes: list[str], correction: list[Annotation]) -> list[Evidence]:
     """A typed answer whose value a later sentence corrects ("It was 2,300 families, not 3,200") is the correction."""
     best = ranked[0]
     stated = set().union(*(numbers_in(s.text) for s in answer_spans(best.text, query))) if answer_spans(best.text, query) else set()
@@ -215,6 +228,7 @@ def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes:
     if found is None:
         return ranked
     notes.append(f"a later sentence corrects {found.annotation.replaces} to {found.annotation.value}")
+    correction.append(found.annotation)
     lead = dataclasses.replace(found.evidence, score=max(found.evidence.score, best.score))
     return [lead] + [e for e in ranked if e.where != lead.where]
 

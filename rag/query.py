@@ -162,6 +162,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
     form = qt.question_form(question)
     answer_type = qt.answer_type(question, form)
+    acronyms = frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset()
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
     return Query(
         question,
@@ -172,12 +173,13 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         answering_targets(question, targets),
         answered_topic(question),
         answer_type=answer_type if answer_type != qt.STANCE or len(targets) <= 1 else None,
-        focus=qt.focus_words(question, identity),
+        # "What does GFC stand for?": the acronym is what it is about, even when it is a speaker's organisation's.
+        focus=tuple(sorted(set(qt.focus_words(question, identity)) | {a.lower() for a in acronyms})),
         numbers=frozenset(numbers_in(question)),
         counted=qt.counted_nouns(question) if form == qt.NUMBER else frozenset(),
         noun=qt.asked_noun(question),
         names=question_names(question, identity, targets),
-        acronyms=frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset(),
+        acronyms=acronyms,
         asks_asker=qt.asks_asker(question) and not qt.asks_relayer(question),
         asks_relayer=qt.asks_relayer(question),
         asks_corrector=qt.asks_corrector(question),
@@ -195,12 +197,16 @@ def question_names(question: str, identity: frozenset[str], targets) -> tuple[st
     question's first word ("Summarize Chris Painter": nothing) or says who a target is."""
     first = re.match(r"\W*(\w+)", question)
     opener = first.group(1) if first else ""
+    # "the Nigerian participant", "the Cuban deputy minister": a country's adjective that found a speaker says who, not what.
+    demonyms = {fold(t.speaker.country or "") for t in targets if t.how == "country" and t.speaker.country}
     found = []
     for name in names_in(question):
         for part in re.split(r"\s+and\s+", name):
             part = _HONORIFIC.sub("", re.sub(r"['’]s$", "", part)).strip(" .")
             kept = [w for w in part.split() if fold(w) not in identity and w != opener]
             if not kept or _HONORIFIC.fullmatch(kept[0] + " "):
+                continue
+            if len(kept) == 1 and any(d and fold(kept[0]) != d and fold(kept[0])[: max(4, len(d) - 1)] == d[: max(4, len(d) - 1)] for d in demonyms):
                 continue
             if any(w[:1].isupper() for w in kept):
                 found.append(" ".join(kept))
@@ -243,30 +249,47 @@ _IGF_YEAR = re.compile(r"\bIGF\s*((?:19|20)\d\d)\b", re.I)
 _SESSION_NOUN = re.compile(r"\b(?:session|panel|workshop|forum|town\s+hall|coalition|meeting|event|talk|main\s+session)s?\b", re.I)
 
 
-def named_sessions(question: str, sessions: Sequence) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class SessionCatalog:
+    """What a question can name a session by: each session's type, IGF date, and title words, with how many sessions'
+    titles hold each word. Built once per index (rag.retrieve.Retriever)."""
+
+    sessions: tuple
+    title_words: dict  # session id -> its title's distinguishing words
+    frequency: dict  # word -> number of titles holding it
+
+    @classmethod
+    def of(cls, sessions: Sequence) -> "SessionCatalog":
+        title_words = {s.session_id: set(content_words(s.title.replace("_", " ").replace("-", " "))) - _GENERIC_TITLE_WORDS for s in sessions}
+        frequency: dict[str, int] = {}
+        for found in title_words.values():
+            for word in found:
+                frequency[word] = frequency.get(word, 0) + 1
+        return cls(tuple(sessions), title_words, frequency)
+
+
+def named_sessions(question: str, sessions) -> tuple[str, ...]:
     """The sessions `question` names ("the open forum on data flows", "in the town hall", "the Keeping the World
     Connected panel", "at IGF 2023"): by its session type, or by a session noun ("panel", "session") with at least two
     words of its title that set it apart from the other sessions' titles; then by its IGF year. Empty when it names
     none, or when the index holds one session. A session named by type or title at a year no such session has is a
-    session that is not indexed: that one case returns ("",)."""
+    session that is not indexed: that one case returns ("",). `sessions`: a SessionCatalog, or the sessions."""
     from index.sessions import SESSION_TYPES
 
-    if len(sessions) < 2 or not _SESSION_NOUN.search(question):
+    catalog = sessions if isinstance(sessions, SessionCatalog) else SessionCatalog.of(sessions)
+    if len(catalog.sessions) < 2 or not _SESSION_NOUN.search(question):
         return ()
     folded = re.sub(r"[\s_\-\u2010-\u2015]+", " ", fold(question))
     types = {name for pattern, name in SESSION_TYPES if pattern.search(folded)}
     question_words = set(words(question)) - _GENERIC_TITLE_WORDS
-    title_words = {s.session_id: set(content_words(s.title.replace("_", " ").replace("-", " "))) - _GENERIC_TITLE_WORDS for s in sessions}
-    frequency: dict[str, int] = {}
-    for found in title_words.values():
-        for word in found:
-            frequency[word] = frequency.get(word, 0) + 1
+    half = len(catalog.sessions) / 2
     scores = {}
-    for session in sessions:
+    for session in catalog.sessions:
         if types and session.session_type not in types:
             continue
-        distinctive = {w for w in title_words[session.session_id] & question_words if frequency[w] <= len(sessions) / 2}
-        if len(distinctive) >= 2 or (types and distinctive) or (types and not title_words[session.session_id] & question_words and len(types) == 1):
+        title = catalog.title_words[session.session_id]
+        distinctive = {w for w in title & question_words if catalog.frequency[w] <= half}
+        if len(distinctive) >= 2 or (types and distinctive) or (types and not title & question_words and len(types) == 1):
             scores[session.session_id] = len(distinctive) + (1 if types else 0)
     if not scores:
         return ()
@@ -274,7 +297,8 @@ def named_sessions(question: str, sessions: Sequence) -> tuple[str, ...]:
     named = tuple(sid for sid, score in scores.items() if score == best)
     year = _IGF_YEAR.search(question)
     if year:
-        dated = tuple(sid for sid in named if (next(s for s in sessions if s.session_id == sid).date or "").startswith(year.group(1)))
+        dates = {s.session_id: s.date or "" for s in catalog.sessions}
+        dated = tuple(sid for sid in named if dates[sid].startswith(year.group(1)))
         return dated or ("",)
     return named
 

@@ -101,8 +101,9 @@ _ASKS_PRICE = re.compile(rf"\b(?:per|each|a|every|an)\s+{_PERIOD_WORDS}\b|\b(?:m
 _MONEY_NOUNS = r"(?:price|cost|fee|budget|funding|revenue|salary|grant|loan|fine|levy|tariff|investment|value|contribution|subscription|charge|fund|facility|contract)s?"
 _ASKS_MONEY = re.compile(
     r"\bhow\s+much\s+(?:money|funding|financing|budget|revenue|income|profit)\b|\bhow\s+much\s+(?:does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
-    rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
-    rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?{_MONEY_NOUNS}\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
+    # The noun in lower case: "Mallory Grant" is a name, not a grant.
+    rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?(?-i:{_MONEY_NOUNS})\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
+    rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?(?-i:{_MONEY_NOUNS})\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
     re.I,
 )
 _ASKS_COUNT = re.compile(r"\bhow\s+many\b|\bwhat\s+(?:is\s+the\s+)?number\s+of\b", re.I)
@@ -155,14 +156,17 @@ ASKING_WORDS = frozenset(
     """share percentage percent proportion fraction number many much long year years date day month when where which what who whom
     whose how amount figure size total roughly approximately about exactly according remarks closing final concluding
     opening statement intervention mention mentioned position stance view support supports supported oppose opposes opposed
-    agree agreed disagree disagreed favour favor against side""".split()
+    agree agreed disagree disagreed favour favor against side recommendation recommendations message advice takeaway
+    takeaways point points comment comments thoughts remark summary conclusion views opinion response reaction acronym
+    abbreviation stand stands organisation organization represent represents role job title""".split()
 )
 _COUNTED_NOUN = re.compile(r"\bhow\s+many\s+((?:[\w'-]+\s*){1,4})|\b(?:share|percentage|proportion|fraction)\s+of\s+(?:all\s+)?(?:the\s+)?([\w'-]+)", re.I)
 
 
 def focus_words(question: str, identity: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The question's content words, minus the words that only ask and the words that only name a speaker."""
-    return tuple(sorted(w for w in content_words(question) if w not in ASKING_WORDS and w not in identity and not numbers_in(w)))
+    found = {re.sub(r"'s$", "", w) for w in content_words(question)}
+    return tuple(sorted(w for w in found if w not in ASKING_WORDS and w not in identity and w not in STOPWORDS and not numbers_in(w)))
 
 
 def counted_nouns(question: str) -> frozenset[str]:
@@ -190,7 +194,8 @@ def counted_nouns(question: str) -> frozenset[str]:
 _ASKS_ASKER = re.compile(
     r"\b(?:who|which\s+(?:[\w\u2011-]+\s+){0,2}?(?:participant|person|member|delegate|one))\s+(?:\w+\s+){0,3}?(?:asked|ask|asks|wanted\s+to\s+know|submitted|raised\s+the\s+question|put\s+(?:a|the)\s+question)\b"
     r"|\b(?:participant|person|member|delegate|questioner)\s+who\s+(?:\w+\s+){0,2}?(?:asked|wanted\s+to\s+know|raised|submitted)\b"
-    r"|\bwho\s+came\s+to\s+the\s+(?:mic|microphone)\b|\bquestion\s+(?:did|from)\b",
+    r"|\bwho\s+came\s+to\s+the\s+(?:mic|microphone)\b|\bquestion\s+(?:did|from)\b"
+    r"|\b(?:participants|people)\s+(?:\w+\s+){0,2}?questions?\s+(?:were\s+)?(?:read\s+out|relayed)\b",
     re.I,
 )
 _ASKS_CORRECTOR = re.compile(r"\bwho\s+(?:\w+\s+){0,2}?correct(?:ed|s)?\b", re.I)

@@ -16,7 +16,7 @@ import numpy as np
 from index.lexical import bm25_scores, build_bm25
 from index.settings import Settings
 from index.store import CorpusIndex, read_rows, search_vectors
-from rag.query import PROFILE, Query, analyze
+from rag.query import PROFILE, Query, SessionCatalog, analyze
 from rag.types import Passage
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.); damps the top ranks' lead
@@ -64,9 +64,12 @@ class Retriever:
         self._rows_by_speaker: dict[tuple[str, str], np.ndarray] | None = None
         self._rows_by_session: dict[str, np.ndarray] | None = None
         self._sentence_starts: np.ndarray | None = None
+        self._catalog: SessionCatalog | None = None
 
     def analyze(self, question: str) -> Query:
-        return analyze(question, self.directory, self.index.manifest.sessions if self.index.manifest is not None else ())
+        if self._catalog is None:
+            self._catalog = SessionCatalog.of(self.index.manifest.sessions if self.index.manifest is not None else ())
+        return analyze(question, self.directory, self._catalog)
 
     def search(
         self,
@@ -89,7 +92,7 @@ class Retriever:
         rerank = self.rerank if rerank is None else rerank
         rows = len(self.index.chunks)
         query = query or self.analyze(question)
-        if query.sessions and not sessions:
+        if query.sessions and not sessions and not speakers:
             sessions = set(query.sessions)  # the question names its session: "the open forum on data flows"
         allowed = self._allowed(speakers, sessions)
         if rows == 0 or (allowed is not None and not allowed.any()):

@@ -92,3 +92,31 @@ def ui_server(settings, test_output):
 
     with running_server(settings.home, test_output / "ui-server.log", env={"IGF_RAG_GENERATOR": "extractive"}) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory, embedder):
+    """Settings whose data directory holds every development transcript (eval/transcripts/) and the bundled one, indexed
+    together as `igf-rag eval --questions eval/devsets` indexes them (built once per test session)."""
+    from index.ingest import ingest
+    from index.settings import PROJECT_ROOT, Settings
+
+    home = tmp_path_factory.mktemp("igf-rag-corpus")
+    shared_models = Path(os.environ.get("IGF_RAG_HOME") or PROJECT_ROOT / ".igf-rag") / "models"
+    shared_models.mkdir(parents=True, exist_ok=True)
+    (home / "models").symlink_to(shared_models, target_is_directory=True)
+    result = Settings(home=home)
+    report = ingest([ROOT / "eval" / "transcripts", SEED], result, embedder)
+    assert not report.errors, report.errors
+    return result
+
+
+@pytest.fixture(scope="session")
+def corpus_pipeline(corpus_settings, embedder, query_encoder):
+    """The default pipeline over every development transcript and the bundled one."""
+    from rag.pipeline import Pipeline
+
+    result = Pipeline(corpus_settings)
+    result._embedder = query_encoder
+    result._ingest_embedder = embedder
+    return result

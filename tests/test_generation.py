@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.text import sentence_spans
-from rag import answer_forms as af
-from index.text import content_words
+from index.text import content_words, sentence_spans
+from rag import evidence as ev
+from rag import forms as af
+from rag import question_types as qt
 from rag.cite import check_grounding
 from rag.generate import STRICT_INSTRUCTION
 from rag.pipeline import NOT_COVERED, Pipeline
@@ -25,36 +26,36 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
 @pytest.mark.parametrize(
     "question, form",
     [
-        ("Who co-moderated the session together with Olga Cavalli?", af.WHO),
-        ("Which panelist said cybersecurity should not undermine privacy and human rights?", af.WHO),
-        ("Which audience member cited the UNECA research linking cybersecurity maturity to GDP per capita?", af.WHO),
-        ("What role does Alissa Starzak hold at Cloudflare?", af.ROLE),
-        ("Which organisation does Katitza Rodriguez represent?", af.ROLE),
-        ("How many member states does the Economic Community of West African States comprise?", af.NUMBER),
-        ("Roughly what share of all websites in the world pass through Cloudflare's network every day?", af.NUMBER),
-        ("In what year did the World Health Organization publish the report?", af.NUMBER),
-        ("Which positions did Chris Painter hold in the US government before leading the GFC?", af.LIST),
-        ("What three levels of resources did the ECOWAS speaker say are lacking in West Africa?", af.LIST),
-        ("What kinds of positive content does the Alliance for the Protection of Children create?", af.LIST),
-        ("Why, according to Chris Painter, are UN venues not well suited to bringing in practitioners' expertise?", af.VIEW),
-        ("What is Chris Painter's view on negotiating a new binding cybersecurity treaty at this point?", af.VIEW),
-        ("What does the acronym GFC stand for?", af.FACT),
-        ("What charter did the Alliance for the Protection of Children in the Digital Environment create?", af.FACT),
+        ("Who co-moderated the session together with Olga Cavalli?", qt.WHO),
+        ("Which panelist said cybersecurity should not undermine privacy and human rights?", qt.WHO),
+        ("Which audience member cited the UNECA research linking cybersecurity maturity to GDP per capita?", qt.WHO),
+        ("What role does Alissa Starzak hold at Cloudflare?", qt.ROLE),
+        ("Which organisation does Katitza Rodriguez represent?", qt.ROLE),
+        ("How many member states does the Economic Community of West African States comprise?", qt.NUMBER),
+        ("Roughly what share of all websites in the world pass through Cloudflare's network every day?", qt.NUMBER),
+        ("In what year did the World Health Organization publish the report?", qt.NUMBER),
+        ("Which positions did Chris Painter hold in the US government before leading the GFC?", qt.LIST),
+        ("What three levels of resources did the ECOWAS speaker say are lacking in West Africa?", qt.LIST),
+        ("What kinds of positive content does the Alliance for the Protection of Children create?", qt.LIST),
+        ("Why, according to Chris Painter, are UN venues not well suited to bringing in practitioners' expertise?", qt.VIEW),
+        ("What is Chris Painter's view on negotiating a new binding cybersecurity treaty at this point?", qt.VIEW),
+        ("What does the acronym GFC stand for?", qt.FACT),
+        ("What charter did the Alliance for the Protection of Children in the Digital Environment create?", qt.FACT),
     ],
 )
 def test_the_form_is_decided_from_the_question(question, form):
-    assert af.question_form(question) == form
+    assert qt.question_form(question) == form
 
 
 def test_every_eval_question_gets_a_form():
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    forms = {q["id"]: af.question_form(q["question"]) for q in questions}
-    assert set(forms.values()) <= set(af.FORMS)
+    forms = {q["id"]: qt.question_form(q["question"]) for q in questions}
+    assert set(forms.values()) <= set(qt.FORMS)
     by_type = lambda kind: [forms[q["id"]] for q in questions if q["type"] == kind]  # noqa: E731
     # The question set's own labels agree with the forms where they mean the same thing.
-    assert by_type("who").count(af.WHO) >= 0.8 * len(by_type("who"))
-    assert by_type("number").count(af.NUMBER) >= 0.8 * len(by_type("number"))
-    assert by_type("list").count(af.LIST) >= 0.6 * len(by_type("list"))
+    assert by_type("who").count(qt.WHO) >= 0.8 * len(by_type("who"))
+    assert by_type("number").count(qt.NUMBER) >= 0.8 * len(by_type("number"))
+    assert by_type("list").count(qt.LIST) >= 0.6 * len(by_type("list"))
 
 
 # -- answer parts --------------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def plan_for(pipeline, question):
 
 def test_evidence_is_sentences_of_the_passages(pipeline):
     plan = plan_for(pipeline, "How many member states does the Economic Community of West African States comprise?")
-    assert plan.form == af.NUMBER
+    assert plan.form == qt.NUMBER
     assert 1 <= len(plan.evidence) <= pipeline.settings.evidence_sentences
     assert "15" in plan.evidence[0].text
     for item in plan.evidence:
@@ -101,8 +102,8 @@ def test_evidence_is_sentences_of_the_passages(pipeline):
 
 def test_stored_sentence_vectors_match_fresh_ones(pipeline, embedder):
     passages = pipeline.retriever.search("What did Folake Olagunju say about critical infrastructure?", k=3)
-    candidates = af.candidate_sentences(passages)
-    _, stored = pipeline._answer_tables()
+    candidates = ev.candidate_sentences(passages)
+    stored = pipeline._resources().vectors
     fresh = embedder.encode([f"{p.chunk.speaker_name}: {p.chunk.text[a:b]}" for p, a, b in candidates])
     kept = stored(candidates)
     # bf16 embeddings shift with the batch they are computed in (padding), so compare by cosine, and check that
@@ -113,28 +114,27 @@ def test_stored_sentence_vectors_match_fresh_ones(pipeline, embedder):
 
 
 def test_answer_type_check_sees_what_the_question_asks_for(pipeline):
-    assert plan_for(pipeline, "What is Cloudflare's annual revenue?").confidence.form_found is False
-    assert plan_for(pipeline, "In what year was the Global Forum on Cyber Expertise founded?").confidence.form_found is False
-    assert plan_for(pipeline, "Who is the CEO of Cloudflare?").confidence.form_found is False
-    assert plan_for(pipeline, "In how many countries does Cloudflare have equipment and operations?").confidence.form_found is True
-    assert plan_for(pipeline, "Who is the National Cybersecurity Director of Argentina on this panel?").confidence.form_found is True
+    assert plan_for(pipeline, "What is Cloudflare's annual revenue?").confidence.type_found is False
+    assert plan_for(pipeline, "In what year was the Global Forum on Cyber Expertise founded?").confidence.type_found is False
+    assert plan_for(pipeline, "Who is the CEO of Cloudflare?").confidence.type_found is False
+    assert plan_for(pipeline, "In how many countries does Cloudflare have equipment and operations?").confidence.type_found is True
+    assert plan_for(pipeline, "Who is the National Cybersecurity Director of Argentina on this panel?").confidence.type_found is True
 
 
 # -- composing from a model's reply --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def warfare_plan(pipeline):
     plan = plan_for(pipeline, "What did the Cuban deputy minister call modern warfare that is rooted in manipulating emotions?")
-    assert plan.form == af.FACT
+    assert plan.form == qt.FACT
     assert any("fourth generation warfare" in e.text for e in plan.evidence), [e.text for e in plan.evidence]
     return plan
 
 
 def test_a_grounded_reply_is_shown_with_its_speaker(warfare_plan, pipeline):
-    draft = af.compose(warfare_plan.form, "fourth generation warfare", warfare_plan.evidence, pipeline.speakers)
+    draft = af.compose(warfare_plan, "fourth generation warfare", pipeline.speakers)
     assert draft.source == af.GENERATED
-    assert draft.text.startswith("Ernesto Rodriguez Hernández (Deputy Minister of the Ministry of Communications of the Republic of Cuba): fourth generation warfare — “")
-    assert draft.quote in draft.text.split(" — “", 1)[1] and draft.text.endswith("”")  # the sentences proving it, beside it
-    assert "fourth generation warfare" in draft.quote
+    assert draft.text == "Ernesto Rodriguez Hernández: fourth generation warfare"
+    assert "fourth generation warfare" in draft.quote  # the sentences proving it, shown beside it
     assert draft.grounding.supported
 
 
@@ -146,20 +146,20 @@ def test_an_invented_reply_is_regenerated_then_quoted(warfare_plan, pipeline):
         retried.append(True)
         return "a so called fourth generation warfare"
 
-    draft = af.compose(warfare_plan.form, invented, warfare_plan.evidence, pipeline.speakers, retry=retry)
+    draft = af.compose(warfare_plan, invented, pipeline.speakers, retry=retry)
     assert retried and draft.source == af.REGENERATED
     assert "fourth generation warfare" in draft.text
     assert "NATO" in draft.notes[0] and "2014" in draft.notes[0]
 
-    draft = af.compose(warfare_plan.form, invented, warfare_plan.evidence, pipeline.speakers, retry=lambda: "Cold War propaganda by the KGB")
+    draft = af.compose(warfare_plan, invented, pipeline.speakers, retry=lambda: "Cold War propaganda by the KGB")
     assert draft.source == af.QUOTE
-    assert warfare_plan.evidence[0].text in draft.text  # with the passage's next-best sentences, in the speaker's order
+    assert warfare_plan.evidence[0].text in draft.quote  # with the passage's next-best sentences, in the speaker's order
     assert len(draft.notes) == 3 and "best supporting sentence" in draft.notes[-1]
 
 
 def test_a_list_reply_keeps_only_grounded_items(pipeline):
     plan = plan_for(pipeline, "What kinds of positive content does the Alliance for the Protection of Children create?")
-    draft = af.compose(plan.form, "games, podcasts, summer camps", plan.evidence, pipeline.speakers)
+    draft = af.compose(plan, "games, podcasts, summer camps", pipeline.speakers)
     assert draft.source == af.GENERATED
     assert "games" in draft.text and "podcasts" in draft.text and "summer camps" not in draft.text
 
@@ -192,12 +192,12 @@ def test_number_answer_states_number_unit_and_speaker(pipeline):
 
 
 def test_view_answer_is_the_speakers_own_words(pipeline):
-    answer = pipeline.ask("What is Chris Painter's view on negotiating a new binding cybersecurity treaty at this point?", generator="extractive")
+    answer = pipeline.ask("What did Chris Painter say about negotiating a new binding cybersecurity treaty at this point?", generator="extractive")
     assert answer.answer_source == "quote"
-    assert answer.answer.startswith("Christopher Painter")
-    words = answer.answer.split(": ", 1)[1].rsplit(" [", 1)[0]
+    assert answer.answer.startswith("Christopher Painter: ")
+    said = answer.answer.split(": ", 1)[1].rsplit(" [", 1)[0]
     assert all(c.passage.chunk.speaker == "CHRISTOPHER PAINTER" for c in answer.citations)
-    assert words.startswith(answer.quote) or answer.quote in words
+    assert all(piece.strip() in answer.quote for piece in said.split("…") if piece.strip())  # his words, cut at most
 
 
 def test_not_covered_answers_say_why(pipeline):
@@ -208,7 +208,7 @@ def test_not_covered_answers_say_why(pipeline):
 
 def test_json_shows_the_verbatim_quote_beside_the_answer(pipeline, seed_path):
     record = pipeline.ask("Which organisation does Katitza Rodriguez represent?", generator="extractive").to_dict()
-    assert record["quote"] == record["citations"][0]["quote"]
+    assert record["quote"] == " ".join(c["quote"] for c in record["citations"])  # the cited sentences, shown beside the answer
     text = seed_path.read_text(encoding="utf-8")
     for citation in record["citations"]:
         assert citation["quote"] in citation["text"]
@@ -249,10 +249,9 @@ QUESTION = "In which country is the GFC holding a conference bringing the develo
 def test_pipeline_shows_a_grounded_reply(scripted):
     pipeline, model = scripted("Ghana", "unused")
     answer = pipeline.ask(QUESTION, generator="scripted")
-    assert model.calls == [af.FORM_INSTRUCTIONS[af.FACT]]
+    assert model.calls == [af.FORM_INSTRUCTIONS[qt.FACT]]
     assert answer.answer_source == "generated"
-    assert answer.answer.startswith("Christopher Painter") and "): Ghana — “" in answer.answer and answer.answer.endswith("” [1]")
-    assert answer.quote in answer.answer.split(" — “", 1)[1]
+    assert answer.answer == "Christopher Painter: Ghana [1]"
     assert "Conference in Ghana" in answer.quote
 
 
@@ -261,7 +260,7 @@ def test_pipeline_regenerates_an_ungrounded_reply(scripted):
     answer = pipeline.ask(QUESTION, generator="scripted")
     assert model.calls[-1] == STRICT_INSTRUCTION
     assert answer.answer_source == "regenerated"
-    assert ": Ghana — “" in answer.answer and answer.answer.endswith("” [1]")
+    assert answer.answer == "Christopher Painter: Ghana [1]"
     assert any("2024" in note and "Accra" in note for note in answer.notes)
 
 
@@ -269,7 +268,7 @@ def test_pipeline_quotes_when_both_replies_fail(scripted):
     pipeline, _ = scripted("The conference is in Accra, Nigeria, in 2024.", "Kenya")
     answer = pipeline.ask(QUESTION, generator="scripted")
     assert answer.answer_source == "quote"
-    assert answer.answer.split(": ", 1)[1].startswith(answer.quote)
+    assert answer.citations[0].quote in answer.quote
     assert [n for n in answer.notes if "grounding check" in n] and "supporting sentence" in answer.notes[-1]
 
 
@@ -289,13 +288,12 @@ def test_causal_answers_are_grounded_or_quoted(pipeline, question):
     assert answer.answer_source in ("generated", "regenerated", "quote")
     core = answer.answer.split(": ", 1)[1].rsplit(" [", 1)[0]
     if answer.answer_source == "quote":
-        assert core in " ".join(c.passage.chunk.text for c in answer.citations) or answer.quote in core
+        assert all(p.strip() in answer.quote for p in core.split("…") if p.strip())
         assert any("grounding check" in n for n in answer.notes)
     else:
-        # The reply rests on the cited sentences; the sentences quoted beside it are the cited passage's own words.
-        reply, _, beside = core.partition(" — “")
-        assert check_grounding(reply, " ".join(c.quote for c in answer.citations)).supported
-        assert all(s in answer.citations[0].passage.chunk.text for s in re.split(r"(?<=[.?!]) ", beside.rstrip("”")) if s)
+        # The reply rests on the cited sentences; the sentences shown beside it are the cited passage's own words.
+        assert check_grounding(core, " ".join(c.quote for c in answer.citations)).supported
+        assert all(s in answer.citations[0].passage.chunk.text for s in re.split(r"(?<=[.?!]) ", answer.quote) if s)
 
 
 # -- decoding: one sentence, copied from the excerpts ---------------------------------------------------------

@@ -200,7 +200,7 @@ def test_query_cache_embeds_missing_queries_in_one_call():
 def plain_route_weights(retriever, query) -> np.ndarray:
     """Routing weights computed over every row, one target at a time: what Retriever.route_weights must equal."""
     from rag.query import PROFILE
-    from rag.retrieve import INTRODUCTION_WEIGHT, POSITION_WEIGHT, UNKNOWN_SHARE
+    from rag.retrieve import DISCOURSE_WEIGHT, INTRODUCTION_WEIGHT, POSITION_WEIGHT, UNKNOWN_SHARE, discourse_kinds
 
     chunks = retriever.index.chunks
     session = np.array([c.session_id for c in chunks], dtype=object)
@@ -209,6 +209,13 @@ def plain_route_weights(retriever, query) -> np.ndarray:
     start = np.array([c.start_char for c in chunks])
     end = np.array([c.end_char for c in chunks])
     weights = np.zeros(len(chunks), dtype=np.float32)
+    kinds = discourse_kinds(query)
+    targets = {(t.session_id, t.key) for t in query.targets}
+    for a in retriever.index.annotations:
+        if a.kind in kinds and (not query.sessions or a.session_id in query.sessions):
+            if a.kind == "stance" and targets and (a.session_id, retriever.index.turn(a.session_id, a.turn_no).speaker) not in targets:
+                continue
+            weights = np.maximum(weights, DISCOURSE_WEIGHT * ((session == a.session_id) & (start < a.end) & (a.start < end)))
     for target in query.targets:
         own = (session == target.session_id) & (speaker == target.key)
         if target.turn_nos is not None:

@@ -21,7 +21,7 @@ def test_read_rows_is_the_stored_rows(settings):
 
 
 def test_answer_sentence_vectors_read_on_demand_are_the_chunks_rows(pipeline):
-    from rag.answer_forms import SentenceVectors
+    from rag.evidence import SentenceVectors
 
     index = pipeline.index
     vectors = SentenceVectors(index, pipeline.embedder)

@@ -1,0 +1,92 @@
+"""Answers decided by what the turns do (rag/discourse.py, rag/plan.py), on the development transcripts indexed
+together with the bundled one: who asked a question read out or put at the microphone, and from where; who corrected a
+figure, and the corrected figure as the answer; where a speaker stands and who took a side; the session a question
+names; and "not covered" when nobody asked, or no sentence about the question's names states what it asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def ask(pipeline, question):
+    return pipeline.ask(question, generator="extractive")
+
+
+def test_a_relayed_question_is_the_remote_participants(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Which participant asked whether the development bank could lend in local currency?")
+    assert answer.answer.startswith("Ibrahim Sesay (Freetown), a question read out by Rahul Mehta")
+    assert "lend in local currency" in answer.quote and answer.citations[0].passage.chunk.speaker == "RAHUL MEHTA"
+
+
+def test_where_the_participant_who_asked_is_from(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Where was the remote participant who asked whether funds should give grants directly to community networks?")
+    assert answer.answer.startswith("Harare")
+
+
+def test_what_a_named_participant_asked(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What did María González in Bogotá want to know?")
+    assert answer.answer.startswith("María González asked whether") and "delay" in answer.answer
+
+
+def test_nobody_from_a_place_asked_anything(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What did the online participant from Nairobi ask the panel?")
+    assert answer.abstained and "no question" in answer.notes[0]
+
+
+def test_who_relayed_the_questions(corpus_pipeline):
+    answer = ask(corpus_pipeline, "At the town hall on algorithms in public services, who relayed the remote participants' questions?")
+    assert answer.answer.startswith("Daniel Mwangi")
+
+
+def test_the_corrected_figure_is_the_answer(corpus_pipeline):
+    answer = ask(corpus_pipeline, "How many families had their benefit payments suspended because of a RiskLens flag?")
+    assert "2,300" in answer.answer and answer.citations[0].passage.chunk.speaker == "RAVI MENON"
+    assert any("corrects 3,200 to 2,300" in note for note in answer.notes)
+
+
+def test_a_correction_within_the_speakers_own_turn(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What fine did the Philippines finally impose in the QuickPesa case?")
+    assert "2.5 million" in answer.answer and "corrected from 3 million" in answer.answer
+
+
+def test_who_corrected_a_figure(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Who corrected the Deputy Mayor's figure for the number of families whose payments were suspended?")
+    assert answer.answer.startswith("Ravi Menon")
+
+
+def test_a_speakers_position_on_a_proposal(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What is Moses Banda's position on a 1 percent levy on over-the-top platforms?")
+    assert answer.answer.startswith("Moses Banda supports it: I support the 1 percent levy")
+
+
+def test_who_took_the_other_side(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Who argued against the platform levy?")
+    assert not answer.abstained
+    assert {c.passage.chunk.speaker for c in answer.citations} <= {"ANANYA RAO", "JOAO CARVALHO", "WANJIRU KAMAU", "FATIMA EL-AMRANI"}
+
+
+@pytest.mark.parametrize(
+    ("question", "moderator"),
+    [("Who moderated the open forum?", "Nadia Elkhoury"), ("Who moderated the town hall on algorithms in public services?", "Ingrid Solberg")],
+)
+def test_a_question_naming_its_session_is_answered_from_it(corpus_pipeline, question, moderator):
+    answer = ask(corpus_pipeline, question)
+    assert answer.answer.startswith(moderator), answer.answer
+
+
+def test_a_session_that_is_not_indexed_is_not_covered(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Who moderated the workshop on community networks at IGF 2023 in Kyoto?")
+    assert answer.abstained and "not indexed" in answer.notes[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What monthly fee does Orbitra charge Tunza Mesh for backhaul?",  # a fee, but not one Orbitra charges Tunza Mesh
+        "What was the name of the audience member from Nepal who asked about bandwidth?",  # she gave no name
+        "What base interest rate does the African Development Bank charge on its last mile facility?",
+    ],
+)
+def test_a_nearby_fact_is_not_the_answer(corpus_pipeline, question):
+    answer = ask(corpus_pipeline, question)
+    assert answer.abstained, answer.answer

@@ -1,0 +1,105 @@
+"""What a question asks for (rag/question_types.py), read from questions of the bundled and development sets, and the
+sessions a question names (rag.query.named_sessions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from rag import question_types as qt
+from rag.query import named_sessions
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type"),
+    [
+        ("What share of Tunza Mesh's monthly operating costs goes on backhaul?", "share"),
+        ("How much does a connected household pay each month on the Kenyan community network?", "price"),
+        ("How much money is currently in Zambia's Universal Access Fund?", "money"),
+        ("How much funding does the ITU's sign-language avatar pilot have?", "money"),
+        ("How many researchers worked on Ravi Menon's audit of RiskLens?", "count"),
+        ("In which earlier year was Tonga's international cable cut by a ship's anchor?", "year"),
+        ("How long did the independent audit of the welfare fraud scoring system take?", "duration"),
+        ("How many days did the longest repair on Meridian's cables take last year?", "duration"),
+        ("On what date did the survey close?", "date"),
+        ("Where was the remote participant who asked whether funds should give grants directly to community networks?", "place"),
+        ("Which company does Daniel work for?", "organisation"),
+        ("What is the name of Argentina's national cybersecurity strategy?", "name"),
+        ("By how much did Brazil cut the spectrum public price for small providers in small municipalities?", "quantity"),
+        ("Who corrected the Deputy Mayor's figure for the number of families whose payments were suspended?", "person"),
+        ("What is Moses Banda's position on a 1 percent levy on over-the-top platforms?", "stance"),
+        ("Does the digital-rights lawyer support the moratorium on facial recognition?", "stance"),
+        ("What is Sanjay's view on per-transfer fees?", "stance"),
+        ("On what condition would Wanjiru support the platform levy?", "stance"),
+        # Not a typed thing: a reason, a yes/no question about a fact, "where in" a text.
+        ("Why does Fatou Ndiaye oppose cable protection zones?", None),
+        ("Would the members of the Meridian consortium accept a compulsory levy on cable owners to finance the fund?", None),
+        ("Where in the cybercrime convention would the EFF speaker like to see human rights?", None),
+    ],
+)
+def test_the_type_of_the_thing_asked_for(question, answer_type):
+    assert qt.answer_type(question, qt.question_form(question)) == answer_type
+
+
+def test_focus_words_leave_out_the_words_that_only_ask():
+    assert qt.focus_words("What share of Tunza Mesh's monthly operating costs goes on backhaul?") == (
+        "backhaul", "costs", "goes", "mesh", "monthly", "operating", "tunza")
+    assert "share" not in qt.focus_words("What share of the fund was disbursed?")
+    assert qt.focus_words("What did Ravi Menon say about the audit?", frozenset({"ravi", "menon"})) == ("audit",)
+
+
+@pytest.mark.parametrize(
+    ("question", "asker", "corrector", "correction", "relayer"),
+    [
+        ("Who asked whether the development bank could lend in local currency?", True, False, False, False),
+        ("Which deaf-blind online participant asked whether caption windows work with a braille display?", True, False, False, False),
+        ("Where is the audience member who asked how often caseworkers overrode a high-risk flag from?", True, False, False, False),
+        ("Who corrected Rahul's figure on keyboard access to the chat?", False, True, True, False),
+        ("What is the correct rate of Kenya's universal service levy on operators?", False, False, True, False),
+        ("At the town hall on algorithms in public services, who relayed the remote participants' questions?", False, False, False, True),
+        ("What did Olga Cavalli ask Christopher Painter?", False, False, False, False),
+    ],
+)
+def test_questions_about_the_discourse(question, asker, corrector, correction, relayer):
+    assert qt.asks_asker(question) is asker
+    assert qt.asks_corrector(question) is corrector
+    assert qt.asks_correction(question) is correction
+    assert qt.asks_relayer(question) is relayer
+
+
+@dataclass
+class Info:
+    session_id: str
+    title: str
+    session_type: str | None
+    date: str | None
+
+
+SESSIONS = [
+    Info("cn", "IGF 2025 – Day 3 – WS #142 Who Pays for the Last Mile? Financing Community Networks", "Workshop", "2025 Day 3"),
+    Info("th", "igf2025-town-hall-algorithms-in-public-services", "Town Hall", "2025"),
+    Info("dp", "IGF 2025 Open Forum #37 Trusted Data Flows: A Network of Data Protection Authorities for the Global Majority", "Open Forum", "2025"),
+    Info("sc", "IGF 2025 – Day 1 – High Level Panel: Keeping the World Connected – Subsea Cable Resilience", "High-Level Session", "2025 Day 1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Who moderated the town hall on algorithms in public services?", ("th",)),
+        ("Who moderated the open forum?", ("dp",)),
+        ("How many people were following the day 3 community networks workshop online at the start?", ("cn",)),
+        ("At the Keeping the World Connected panel, who spoke for the ITU?", ("sc",)),
+        ("Who moderated the workshop on community networks at IGF 2023 in Kyoto?", ("",)),  # no such session is indexed
+        # Title words without a session noun, or a session noun alone, name nothing.
+        ("How many of the 37 universal service funds publish a complete annual report?", ()),
+        ("What did the panel say about cables?", ()),
+    ],
+)
+def test_a_question_names_its_session_by_type_title_and_year(question, named):
+    assert named_sessions(question, SESSIONS) == named
+
+
+def test_one_session_is_never_narrowed():
+    assert named_sessions("Who moderated the town hall on algorithms in public services?", SESSIONS[1:2]) == ()

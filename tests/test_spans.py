@@ -1,0 +1,65 @@
+"""Typed candidate spans (rag/spans.py) in sentences of the bundled and development transcripts: what quantulum3,
+dateparser and the ISO names find, and what the answer type of a question takes."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import spans as sp
+
+
+def kinds(sentence: str) -> list[tuple[str, str]]:
+    return [(s.kind, s.text) for s in sp.spans_in(sentence)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("In fact, something like 20% of all of the websites in the world pass through our network on a daily basis.", ("share", "20%")),
+        ("The plan costs 250 U.S. dollars a month for a 100 megabit per second shared link.", ("price", "250 U.S. dollars a month")),
+        ("Households pay 500 shillings a month, that is about 3.90 dollars.", ("price", "500 shillings a month")),
+        ("Currently we have around 38 million U.S. dollars in the fund.", ("money", "38 million")),
+        ("It was a team of five researchers, and the audit took 14 months.", ("duration", "14 months")),
+        ("It was a team of five researchers, and the audit took 14 months.", ("count", "five")),
+        ("In 2019 a ship's anchor cut the same cable.", ("year", "2019")),
+        ("It closed on 14 March, and we presented the first results in Kigali.", ("date", "14 March")),
+        ("The proposal is a three‑year moratorium on facial recognition.", ("duration", "three‑year")),
+        ("It runs 827 kilometres to Fiji.", ("measure", "827 kilometres")),
+        ("It runs 827 kilometres to Fiji.", ("place", "Fiji")),
+        ("Thirteen countries were affected.", ("count", "Thirteen")),
+        ("UN reports show that one in five girls have been exploited.", ("share", "one in five")),
+    ],
+)
+def test_spans_of_each_kind(sentence, expected):
+    assert expected in kinds(sentence)
+
+
+def test_an_ordinary_word_is_not_a_currency():
+    # "risk, 87 percent": "isk" is the Icelandic krona's code, but only written in capitals is a code a currency.
+    assert kinds("Of the cases flagged as high risk, 87 percent turned out to have no fraud at all.") == [("share", "87 percent")]
+
+
+def test_a_rate_per_period_is_a_price_and_a_period_alone_is_no_duration():
+    assert ("duration", "a year") not in kinds("We estimate about 180,000 euros a year to run it properly.")
+    assert ("price", "180,000 euros a year") in kinds("We estimate about 180,000 euros a year to run it properly.")
+
+
+def test_an_answer_type_takes_its_kinds_and_those_that_stand_in():
+    spans = sp.spans_in("It was launched in March 2024, and 20% of the sites use it, at 50 dollars a month.")
+    assert [s.kind for s in sp.of_kind(spans, "date")] == ["date"]
+    assert {s.kind for s in sp.of_kind(spans, "money")} == {"price"}
+    assert {s.kind for s in sp.of_kind(spans, "quantity")} == {"share", "price"}
+    assert sp.of_kind(spans, None) == []
+
+
+def test_quantulum_runs_without_its_pickled_classifier():
+    import quantulum3.classifier
+
+    sp.spans_in("It cost 5 dollars.")
+    assert quantulum3.classifier.USE_CLF is False
+
+
+def test_a_sentence_without_numbers_is_not_parsed_for_quantities(monkeypatch):
+    monkeypatch.setattr(sp, "_quantities", lambda sentence: pytest.fail("parsed a sentence with no number"))
+    sp.spans_in.cache_clear()
+    assert kinds("Thank you very much, Olga.") == [] or all(kind in sp.NAMES for kind, _ in kinds("Thank you very much, Olga."))
