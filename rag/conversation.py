@@ -21,14 +21,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from index.text import content_words, fold
+from index.text import content_words, fold, names_in
 
 PERSON_PRONOUNS = {"he": "he", "him": "he", "his": "he", "himself": "he", "she": "she", "her": "she", "hers": "she", "herself": "she",
                    "they": None, "them": None, "their": None, "theirs": None}
 _PERSON_PRONOUN = re.compile(r"\b(he|him|his|himself|she|her|hers|herself|they|them|their)\b", re.I)
-# "it", "that", "this" as a thing, and short references to one: "that proposal", "the treaty", "this idea".
-_THING = re.compile(r"\b(?:(?:that|this|the|the\s+same)\s+(?:proposal|idea|plan|treaty|convention|fund|levy|point|issue|topic|question|figure|number|law|rule|register|moratorium|initiative|programme|program|project|survey|study|report|pilot|case)|it|that|this)\b(?!\s+(?:is|was)\s+(?:a|an|the)\b)", re.I)
-_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$|^\s*and\s+(?P<y>(?:in|for|at|on|from)\s+.+?|the\s+.+?|[A-Z][\w\u2011'-]*(?:\s+[A-Z][\w\u2011'-]*)*)\s*\?\s*$", re.I)
+# "it", and "that"/"this" standing alone at the end or after a preposition ("Who supported that?", "What about this?").
+_THING = re.compile(r"\bit\b(?!\s+(?:is|was)\s+(?:a|an|the)\b)|(?:(?<=\babout\s)|(?<=\bon\s)|(?<=\bwith\s)|(?<=\bfor\s)|(?<=\bagainst\s)|(?<=\bsupport\s)|(?<=\boppose\s))(?:that|this)\b|\b(?:that|this)(?=\s*[?.!]?\s*$)", re.I)
+# "that proposal", "the treaty": a reference to the last topic when it is about one ("a 1 percent levy" for "that levy").
+_PHRASE = re.compile(r"\b(?:that|this|the|the\s+same|its|their)\s+(?P<noun>proposal|idea|plan|treaty|convention|fund|levy|point|issue|topic|figure|number|law|rule|register|moratorium|initiative|programme|program|project|survey|study|report|pilot|case|ban|tax|clauses|network|company|organisation|organization|alliance|charter|document|annex|platform|consortium|agency|bank|authority|commission)\b", re.I)
+_ELLIPSIS = re.compile(r"^\s*(?:and\s+)?(?:why|how|when|where|who|what|really|how\s+so|in\s+what\s+way)\s*\??\s*$", re.I)
+# "What about the EFF speaker?", "How about Kenya?", "And in Kenya?", "And the fund?", "And Ghana?": short, no verb of its own.
+_WHAT_ABOUT = re.compile(
+    r"^\s*(?:and\s+)?(?i:what|how)\s+about\s+(?P<x>[^?]{1,80}?)\s*\??\s*$"
+    r"|^\s*(?i:and)\s+(?P<y>(?i:in|for|at|on|from|the)\s+[^?]{1,40}?|[A-Z][\w\u2011'-]*(?:\s+[A-Z][\w\u2011'-]*){0,3})\s*\?\s*$"
+)
 _TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|over)\s+(?P<topic>(?:the\s+|a\s+|an\s+)?[^?,.;]+?)\s*(?:\?|,|;|$|\s+(?:according|in\s+the|at\s+the|during)\b)", re.I)
 _LEADING_AND = re.compile(r"^\s*(?:and|so|but|ok(?:ay)?|also)[\s,]+", re.I)
 _OTHER_ONE = re.compile(r"\bthe\s+other\s+(?:panell?ist|speaker|one|person|minister|expert|participant)\b", re.I)
@@ -41,6 +48,8 @@ class Exchange:
     question: str  # as it was answered (its resolved question)
     people: tuple[tuple[str, str, str], ...] = ()  # (session, speaker key, name) the exchange was about, most salient first
     sessions: tuple[str, ...] = ()  # the sessions its answer cited
+    things: tuple[str, ...] = ()  # the names it used that are not people ("Cloudflare", "ECOWAS", "SignBridge"), first first
+    about_person: bool = False  # its question asked about a person (who, or a speaker's words): "they" are people
 
     @property
     def topic(self) -> str | None:
@@ -67,10 +76,10 @@ def exchange_of(record: dict, directory) -> Exchange:
         if key not in ("UNKNOWN", "MODERATOR") and (session, key, name) not in people:
             people.append((session, key, name))
 
-    if directory is not None and not record.get("abstained"):
-        answer = record.get("answer", "")
+    if directory is not None:
+        answer = "" if record.get("abstained") else record.get("answer", "")
         head = re.split(r"[:(,\[]", answer, maxsplit=1)[0]
-        for match in directory.match(head):
+        for match in directory.match(head) if head else ():
             if match.how == "name" and (not sessions or match.speaker.session_id in sessions):
                 add(match.speaker.session_id, match.speaker.key, match.speaker.name)
         for match in directory.match(question):
@@ -78,7 +87,21 @@ def exchange_of(record: dict, directory) -> Exchange:
                 add(match.speaker.session_id, match.speaker.key, match.speaker.name)
     for citation in record.get("citations", []):
         add(citation.get("session", ""), citation.get("speaker_key", ""), citation.get("speaker", ""))
-    return Exchange(question, tuple(people), sessions)
+    answer = "" if record.get("abstained") else re.sub(r"\s*\[\d+\]", "", record.get("answer", ""))
+    things = [n for n in names_in(question) + names_in(answer) if _is_thing(n, directory)]
+    about_person = bool(re.match(r"^\s*(?:who|whom|whose)\b", question, re.I)) or bool(directory is not None and any(m.how == "name" for m in directory.match(question)))
+    return Exchange(question, tuple(people), sessions, tuple(dict.fromkeys(things)), about_person)
+
+
+_ASKING = re.compile(r"^(?:What|Who|Whom|Whose|How|Which|Where|When|Why|Did|Does|Do|Is|Are|Was|Were|Would|Could|Can|And|According|In|At|On|The|A|An)$")
+
+
+def _is_thing(name: str, directory) -> bool:
+    """A capitalised name that is not a question word nor a speaker's name: an organisation, a place, a product."""
+    words = name.split()
+    if not words or all(_ASKING.match(w) for w in words):
+        return False
+    return directory is None or not any(m.how == "name" for m in directory.match(name))
 
 
 def resolve(question: str, history: Sequence[dict], directory=None) -> Resolution:
@@ -86,9 +109,9 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
     oldest first)."""
     if not history:
         return Resolution(question, False)
-    last = exchange_of(history[-1], directory)
+    recent = [exchange_of(record, directory) for record in history[-RECENT:]][::-1]  # the last exchange first
+    last = recent[0]
     text = question.strip()
-    notes = []
 
     about = _WHAT_ABOUT.match(text)
     if about:
@@ -97,26 +120,58 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
         if rewritten:
             return Resolution(rewritten, rewritten != question, last.sessions, (f"carried the last question over to {subject}",))
 
-    if _names_a_person(text, directory, last.sessions):
-        return Resolution(question, False)  # a speaker named outright: the question stands on its own
+    if _ELLIPSIS.match(text):
+        # "Why?": the question goes on from the last one.
+        asked = f"{text.rstrip(' ?')} — {last.question.rstrip(' ?')}?"
+        return Resolution(asked[:1].upper() + asked[1:], True, last.sessions, ("a question going on from the last one",))
 
-    rewritten = text
-    person = None
-    pronoun = _PERSON_PRONOUN.search(rewritten) or _OTHER_ONE.search(rewritten)
-    if pronoun:
-        person = _salient_person(last, pronoun.group(0).lower(), directory, other=bool(_OTHER_ONE.search(rewritten)))
+    named = {m.speaker.name for m in directory.match(text) if m.how == "name"} if directory is not None else set()
+    rewritten, notes = text, []
+    pronoun = _PERSON_PRONOUN.search(rewritten)
+    other = _OTHER_ONE.search(rewritten) or _THAT_PERSON.search(rewritten)
+    thing_pronoun = pronoun is not None and pronoun.group(1).lower() in ("they", "them", "their", "theirs") and not last.about_person
+    if (pronoun and not thing_pronoun) or other:
+        word = (pronoun or other).group(0).lower()
+        person = _salient_person(recent, word, directory, skip=named, other=bool(_OTHER_ONE.search(rewritten)))
         if person is not None:
-            rewritten = _OTHER_ONE.sub(person, rewritten) if _OTHER_ONE.search(rewritten) else _put_person(rewritten, person)
-            notes.append(f"{pronoun.group(0)} = {person}")
+            rewritten = (_OTHER_ONE.sub(person, rewritten, count=1) if _OTHER_ONE.search(rewritten) else
+                         _THAT_PERSON.sub(person, rewritten, count=1) if _THAT_PERSON.search(rewritten) and not pronoun else _put_person(rewritten, person))
+            notes.append(f"{word} = {person}")
+    thing = last.things[0] if last.things else None
     topic = last.topic
-    if topic and _THING.search(rewritten) and not _mentions(rewritten, topic):
-        rewritten = _THING.sub(topic, rewritten, count=1)
-        notes.append(f"it = {topic}")
+    phrase = _PHRASE.search(rewritten)
+    if phrase:
+        noun = phrase.group("noun").lower().rstrip("s")
+        match = next((t for e in recent for t in e.things if noun in fold(t)), None) or (topic if topic and noun in fold(topic) else None)
+        if match:
+            rewritten = rewritten[: phrase.start()] + match + rewritten[phrase.end() :]
+            notes.append(f"{phrase.group(0)} = {match}")
+    its = _ITS.search(rewritten)
+    if its and (thing or topic):
+        rewritten = rewritten[: its.start()] + f"{thing or topic}'s" + rewritten[its.end() :]
+        notes.append(f"its = {thing or topic}")
+    elif thing_pronoun and (thing or topic):
+        rewritten = _put_person(rewritten, thing or topic)
+        notes.append(f"{pronoun.group(0)} = {thing or topic}")
+    elif _THING.search(rewritten) and (thing or topic) and not _mentions(rewritten, thing or topic):
+        rewritten = _THING.sub(thing or topic, rewritten, count=1)
+        notes.append(f"it = {thing or topic}")
+    if rewritten == text and _REFERS.search(text) and not named:
+        # A reference nothing above could place ("the wrong figure", "those statistics"): the last question goes with it.
+        rewritten = f"{text.rstrip(' ?')} — following: {last.question.rstrip(' ?')}?"
+        notes.append("read with the last question")
     if rewritten == text:
         return Resolution(question, False)
     rewritten = _LEADING_AND.sub("", rewritten)
     rewritten = rewritten[:1].upper() + rewritten[1:]
     return Resolution(rewritten, True, last.sessions, tuple(notes))
+
+
+RECENT = 3  # earlier exchanges a pronoun may reach back to, the last one first
+_ITS = re.compile(r"\bits\b", re.I)
+_THAT_PERSON = re.compile(r"\b(?:that|this|the\s+same)\s+(?:participant|person|delegate|speaker|panell?ist|woman|man|gentleman|lady|questioner)\b", re.I)
+# Words that point back to something said before without naming it.
+_REFERS = re.compile(r"\b(?:that|this|those|these|the\s+same|the\s+wrong|the\s+other|it|its|they|them|their|he|she|him|her|his)\b|\bthe\s+(?:company|organisation|organization|alliance|network|fund|treaty|charter|document|annex|register|pilot|plan|figure|number|lawyer|professor|minister|chair|moderator|regulator|speaker|panell?ist|proposal|levy|convention)\b", re.I)
 
 
 def _names_a_person(text: str, directory, sessions: Sequence[str]) -> bool:
@@ -125,18 +180,25 @@ def _names_a_person(text: str, directory, sessions: Sequence[str]) -> bool:
     return any(m.how == "name" for m in directory.match(text))
 
 
-def _salient_person(last: Exchange, pronoun: str, directory, other: bool = False) -> str | None:
-    """The person a pronoun stands for: the first of the last exchange's people whose gender, when the transcript says
-    it, agrees; "the other panelist": the second."""
+def _salient_person(recent: Sequence[Exchange], pronoun: str, directory, skip: set[str] = frozenset(), other: bool = False) -> str | None:
+    """The person a pronoun stands for: the first of the recent exchanges' people (the last exchange's first) whose
+    gender, when the transcript says it, agrees, other than the people the question names itself; "the other
+    panelist": the second."""
     wanted = PERSON_PRONOUNS.get(pronoun)
-    people = list(last.people)
+    people = [p for exchange in recent for p in exchange.people if p[2] not in skip]
+    people = list(dict.fromkeys(people))
     if other:
         people = people[1:]
     for session, key, name in people:
         gender = _gender(directory, session, key)
-        if wanted is None or gender is None or gender == wanted:
+        if wanted is None or gender == wanted or (gender is None and not _known_other(people, wanted, directory)):
             return name
     return None
+
+
+def _known_other(people, wanted: str | None, directory) -> bool:
+    """Is one of `people` known to be `wanted` ("she")? Then an unknown one is not taken for her."""
+    return wanted is not None and any(_gender(directory, s, k) == wanted for s, k, _ in people)
 
 
 def _gender(directory, session: str, key: str) -> str | None:
@@ -168,23 +230,27 @@ def _carry_over(last: Exchange, subject: str, directory) -> str | None:
     if not previous:
         return None
     subject_is_person = directory is not None and bool(directory.match(subject))
+    bare = re.sub(r"^(?:in|for|at|on|from)\s+", "", subject, flags=re.I)
     if subject_is_person and last.people:
         mention = _mention_of(previous, last.people[0], directory)
         if mention:
-            return previous.replace(mention, subject, 1) + "?"
+            return previous.replace(mention, bare, 1) + "?"
+    names = [n for n in names_in(previous) if n.split()[0] not in ("What", "Who", "How", "Which", "Where", "When", "Why", "Did", "Does", "Do", "Is", "Are")]
+    if bare[:1].isupper() and names:
+        return previous.replace(names[-1], bare, 1) + "?"  # "... in Zambia?" + "And in Kenya?"
     topic = last.topic
     if topic and not subject_is_person:
         return previous.replace(topic, subject, 1) + "?"
-    if subject_is_person:
-        return f"{previous} — {subject}?"
-    return f"{previous}, {subject}?"
+    return f"{previous} — {subject}?"
 
 
 def _mention_of(question: str, person: tuple[str, str, str], directory) -> str | None:
     """The words of `question` that name `person`: their name, or the role or organisation words it was found by."""
     session, key, name = person
-    for alias in sorted({name, *name.split()}, key=len, reverse=True):
-        if alias and re.search(rf"\b{re.escape(alias)}\b", question):
+    speaker = directory.get(session, key) if directory is not None and hasattr(directory, "get") else None
+    acronyms = {a.upper() for a in getattr(speaker, "acronyms", ())}
+    for alias in sorted({name, *name.split(), *acronyms}, key=len, reverse=True):
+        if alias and len(alias) > 1 and re.search(rf"\b{re.escape(alias)}\b", question):
             return alias
     found = re.search(r"\bthe\s+(?:[\w\u2011-]+\s+){0,3}?(?:speaker|panell?ist|representative|minister|director|moderator|delegate|official)\b", question, re.I)
     return found.group(0) if found else None

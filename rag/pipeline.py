@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from index.settings import Settings
 from rag.types import Answer, Citation, Passage
 
 NOT_COVERED = "The transcript does not cover this question."
+MAX_HISTORY = 20  # earlier answers a follow-up is resolved against: the last ones say who and what "he" and "it" are
 
 
 class QuestionError(ValueError):
@@ -114,6 +115,20 @@ class Pipeline:
             raise QuestionError(f"k must be between 1 and {self.settings.max_k}, not {k}")
         return question
 
+    def validate_history(self, history) -> list[dict]:
+        """The conversation so far, checked: a list of earlier answers (`ask --json` objects), each with its question;
+        only the last MAX_HISTORY are read."""
+        if history is None:
+            return []
+        if not isinstance(history, (list, tuple)):
+            raise QuestionError(f"the history must be a list of earlier answers (ask --json objects), not {type(history).__name__}")
+        for n, turn in enumerate(history, start=1):
+            if not isinstance(turn, dict) or not isinstance(turn.get("question"), str):
+                raise QuestionError(f"history item {n} is not an earlier answer: it needs a 'question' string (an ask --json object)")
+            if not isinstance(turn.get("citations", []), list) or not isinstance(turn.get("answer", ""), str):
+                raise QuestionError(f"history item {n}: 'citations' must be a list and 'answer' a string")
+        return list(history[-MAX_HISTORY:])
+
     def resolve_speaker(self, speaker: str | None) -> set[str] | None:
         if not speaker:
             return None
@@ -134,10 +149,16 @@ class Pipeline:
             raise QuestionError(str(error)) from None
 
     def ask(
-        self, question: str, speaker: str | None = None, k: int | None = None, generator: str | None = None, session: str | None = None
+        self,
+        question: str,
+        speaker: str | None = None,
+        k: int | None = None,
+        generator: str | None = None,
+        session: str | None = None,
+        history: Sequence[dict] | None = None,
     ) -> Answer:
         answer = None
-        for _, answer in self.ask_stream(question, speaker=speaker, k=k, generator=generator, session=session):
+        for _, answer in self.ask_stream(question, speaker=speaker, k=k, generator=generator, session=session, history=history):
             pass
         return answer
 
@@ -148,34 +169,46 @@ class Pipeline:
         k: int | None = None,
         generator: str | None = None,
         session: str | None = None,
+        history: Sequence[dict] | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
-        """Yield (answer text so far, None) while generating, then (final text, Answer)."""
+        """Yield (answer text so far, None) while generating, then (final text, Answer). `history`: the conversation so
+        far, earlier `ask --json` objects oldest first; a follow-up is answered as the stand-alone question it stands for
+        (rag.conversation), given as the answer's `resolved_question`."""
+        from rag.conversation import resolve
+
         question = self.validate(question, k)
+        history = self.validate_history(history)
         sessions = self.resolve_session(session)
         speakers = self.resolve_speaker(speaker)
         k = k or self.settings.retrieve_k
         generator_name = generator or self.settings.generator
         model = self.generator(generator_name)  # loaded before the clock starts: timings measure answering
         started = time.perf_counter()
-        query = self.retriever.analyze(question)
-        retrieved = self.retriever.search(question, k=max(k, 10), speakers=speakers, sessions=sessions, query=query)
+        resolution = resolve(question, history, self.speakers)
+        asked = resolution.question
+        if resolution.changed and resolution.sessions and not sessions:
+            sessions = set(resolution.sessions)  # a follow-up goes on in the session the conversation is in
+        query = self.retriever.analyze(asked)
+        retrieved = self.retriever.search(asked, k=max(k, 10), speakers=speakers, sessions=sessions, query=query)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
-        plan = self.plan(question, retrieved[: min(k, self.settings.context_k)], query)
+        plan = self.plan(asked, retrieved[: min(k, self.settings.context_k)], query)
         refusal = self._refusal(plan)
         if refusal:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
-            answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none", [refusal], confidence=plan.confidence.to_dict())
+            answer = Answer(question, NOT_COVERED, True, [], retrieved, timings, generator_name, "none", [refusal], confidence=plan.confidence.to_dict(),
+                            resolved_question=asked)
             yield answer.answer, answer
             return
 
         reply = None  # no model is asked for "who", "role" and "view" answers, nor by the extractive generator
         if plan.asks_model and generator_name != "extractive":
             reply = ""
-            for piece in model.stream(question, plan.context, plan.instruction):
+            for piece in model.stream(asked, plan.context, plan.instruction):
                 reply += piece
                 yield reply, None
         answer = self._finish(plan, reply, retrieved, generator_name, model)
+        answer.question, answer.resolved_question = question, asked
         answer.confidence = plan.confidence.to_dict()
         answer.timings_ms = {
             **timings,

@@ -66,6 +66,9 @@ class Answer:
     quote: str = ""  # the sentences of the first citation that prove the answer, verbatim, shown beside it
     # The signals abstention read (rag.abstain.Confidence.to_dict): how far the passages can answer the question.
     confidence: dict = field(default_factory=dict)
+    # The stand-alone question actually answered: a follow-up resolved against the conversation ("And does he think
+    # ...?" -> "Does Ernesto Rodriguez Hernández think ...?"); the question itself when nothing was resolved.
+    resolved_question: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -80,4 +83,5 @@ class Answer:
             "notes": self.notes,
             "quote": self.quote,
             "confidence": self.confidence,
+            "resolved_question": self.resolved_question or self.question,
         }
