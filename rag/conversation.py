@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from index.text import content_words, fold, names_in
+from rag.query import FOLLOWING
 
 PERSON_PRONOUNS = {"he": "he", "him": "he", "his": "he", "himself": "he", "she": "she", "her": "she", "hers": "she", "herself": "she",
                    "they": None, "them": None, "their": None, "theirs": None}
@@ -122,7 +123,7 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
 
     if _ELLIPSIS.match(text):
         # "Why?": the question goes on from the last one.
-        asked = f"{text.rstrip(' ?')} — {last.question.rstrip(' ?')}?"
+        asked = f"{text.rstrip(' ?')}{FOLLOWING}{last.question.split(FOLLOWING)[0].rstrip(' ?')}?"
         return Resolution(asked[:1].upper() + asked[1:], True, last.sessions, ("a question going on from the last one",))
 
     named = {m.speaker.name for m in directory.match(text) if m.how == "name"} if directory is not None else set()
@@ -146,8 +147,11 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
         if match:
             rewritten = rewritten[: phrase.start()] + match + rewritten[phrase.end() :]
             notes.append(f"{phrase.group(0)} = {match}")
+    own_things = [n for n in names_in(text) if _is_thing(n, directory)]
     its = _ITS.search(rewritten)
-    if its and (thing or topic):
+    if own_things:
+        pass  # "What does Argentina do once it learns ...": its "it" is its own name
+    elif its and (thing or topic):
         rewritten = rewritten[: its.start()] + f"{thing or topic}'s" + rewritten[its.end() :]
         notes.append(f"its = {thing or topic}")
     elif thing_pronoun and (thing or topic):
@@ -156,9 +160,11 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
     elif _THING.search(rewritten) and (thing or topic) and not _mentions(rewritten, thing or topic):
         rewritten = _THING.sub(thing or topic, rewritten, count=1)
         notes.append(f"it = {thing or topic}")
-    if rewritten == text and _REFERS.search(text) and not named:
-        # A reference nothing above could place ("the wrong figure", "those statistics"): the last question goes with it.
-        rewritten = f"{text.rstrip(' ?')} — following: {last.question.rstrip(' ?')}?"
+    elliptic = _LEADING_AND.match(text) is not None or len(content_words(text)) <= SHORT_WORDS
+    if (rewritten == text and _REFERS.search(text) and not named) or (elliptic and not own_things):
+        # A reference nothing above could place ("the wrong figure", "those statistics"), or a short follow-up with no
+        # subject of its own ("And how many members?", "And his name?"): the last question goes with it.
+        rewritten = f"{rewritten.rstrip(' ?')}{FOLLOWING}{last.question.split(FOLLOWING)[0].rstrip(' ?')}?"
         notes.append("read with the last question")
     if rewritten == text:
         return Resolution(question, False)
@@ -168,6 +174,7 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
 
 
 RECENT = 3  # earlier exchanges a pronoun may reach back to, the last one first
+SHORT_WORDS = 3  # a follow-up of this many content words or fewer has no subject of its own
 _ITS = re.compile(r"\bits\b", re.I)
 _THAT_PERSON = re.compile(r"\b(?:that|this|the\s+same)\s+(?:participant|person|delegate|speaker|panell?ist|woman|man|gentleman|lady|questioner)\b", re.I)
 # Words that point back to something said before without naming it.
@@ -231,6 +238,9 @@ def _carry_over(last: Exchange, subject: str, directory) -> str | None:
         return None
     subject_is_person = directory is not None and bool(directory.match(subject))
     bare = re.sub(r"^(?:in|for|at|on|from)\s+", "", subject, flags=re.I)
+    # "What is Inès Duval's position on X?" + "What about the caseworkers' union?": another party's position.
+    if not subject_is_person and last.people and _ABOUT_A_PARTY.search(previous) and not re.match(r"(?:in|for|at|on|from)\s", subject, re.I):
+        subject_is_person = _mention_of(previous, last.people[0], directory) is not None
     if subject_is_person and last.people:
         mention = _mention_of(previous, last.people[0], directory)
         if mention:
@@ -242,6 +252,9 @@ def _carry_over(last: Exchange, subject: str, directory) -> str | None:
     if topic and not subject_is_person:
         return previous.replace(topic, subject, 1) + "?"
     return f"{previous} — {subject}?"
+
+
+_ABOUT_A_PARTY = re.compile(r"\b(?:position|view|stance|say|said|think|thinks|argue|argued|support|supports|oppose|opposes|propose|proposed)\b", re.I)
 
 
 def _mention_of(question: str, person: tuple[str, str, str], directory) -> str | None:

@@ -160,32 +160,38 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     position = None
     if targets:
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
-    form = qt.question_form(question)
-    answer_type = qt.answer_type(question, form)
+    # A follow-up read with the question before it (rag.conversation: "And how many members? — following: ..."): what
+    # it asks for is read from its own words, what it is about from both.
+    asked = question.split(FOLLOWING, 1)[0] if FOLLOWING in question else question.split(" — ", 1)[0]
+    form = qt.question_form(asked)
+    answer_type = qt.answer_type(asked, form)
     acronyms = frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset()
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
     return Query(
         question,
-        question_kind(question, bool(targets)),
+        question_kind(asked, bool(targets)),
         targets,
         position,
         form,
-        answering_targets(question, targets),
-        answered_topic(question),
+        answering_targets(asked, targets),
+        answered_topic(asked),
         answer_type=answer_type if answer_type != qt.STANCE or len(targets) <= 1 else None,
         # "What does GFC stand for?": the acronym is what it is about, even when it is a speaker's organisation's.
         focus=tuple(sorted(set(qt.focus_words(question, identity)) | {a.lower() for a in acronyms})),
-        numbers=frozenset(numbers_in(question)),
-        counted=qt.counted_nouns(question) if form == qt.NUMBER else frozenset(),
-        noun=qt.asked_noun(question),
+        numbers=frozenset(numbers_in(asked)),
+        counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
+        noun=qt.asked_noun(asked),
         names=question_names(question, identity, targets),
         acronyms=acronyms,
-        asks_asker=qt.asks_asker(question) and not qt.asks_relayer(question),
-        asks_relayer=qt.asks_relayer(question),
-        asks_corrector=qt.asks_corrector(question),
-        asks_correction=qt.asks_correction(question),
+        asks_asker=qt.asks_asker(asked) and not qt.asks_relayer(asked),
+        asks_relayer=qt.asks_relayer(asked),
+        asks_corrector=qt.asks_corrector(asked),
+        asks_correction=qt.asks_correction(asked),
         sessions=named_sessions(question, sessions),
     )
+
+
+FOLLOWING = " — following: "  # how rag.conversation joins a short follow-up to the question before it
 
 
 _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Professor|Minister|Deputy|Mayor|Commissioner|Ambassador|Madam|Sir)\.?\s+)+")
