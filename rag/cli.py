@@ -91,16 +91,20 @@ def ask(
     generator: Optional[str] = GeneratorOpt,
     retriever: Optional[str] = RetrieverOpt,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the stable public schema)."),
+    history: Optional[Path] = typer.Option(
+        None, "--history", help="The conversation so far: a JSON file holding a list of earlier `ask --json` objects, oldest first. The question may then be a follow-up (\"And does he agree?\")."
+    ),
 ) -> None:
     """Answer a question from the indexed transcripts, with numbered citations."""
     from index.store import IndexError_
     from rag.pipeline import Pipeline, QuestionError
 
     settings = load_settings(generator=generator, retriever=retriever)
+    earlier = read_history(history) if history is not None else None
     pipeline = Pipeline(settings)
     try:
         pipeline.validate(question, k)
-        answer = pipeline.ask(question, speaker=speaker, k=k, session=session)
+        answer = pipeline.ask(question, speaker=speaker, k=k, session=session, history=earlier)
     except (QuestionError, IndexError_, RuntimeError) as error:
         fail(str(error))
     if as_json:
@@ -109,11 +113,28 @@ def ask(
     print_answer(answer)
 
 
+def read_history(path: Path) -> list:
+    """The earlier answers of a conversation from a JSON file (a list of `ask --json` objects), or a clear error."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{path}: no such history file", 2)
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{path}: cannot read the history ({error})", 2)
+    except json.JSONDecodeError as error:
+        fail(f"{path}:{error.lineno}:{error.colno}: the history is not valid JSON ({error.msg})", 2)
+    if not isinstance(data, list):
+        fail(f"{path}: the history must be a JSON list of earlier `ask --json` objects, not a {type(data).__name__}", 2)
+    return data
+
+
 def print_answer(answer) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
     style = "yellow" if answer.abstained else "green"
+    if answer.resolved_question and answer.resolved_question != answer.question:
+        console.print(f"[dim]Answered as: {escape(answer.resolved_question)}[/]", highlight=False)
     console.print(Panel(Text(answer.answer), title="Answer", border_style=style, title_align="left"))
     for note in answer.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
@@ -139,6 +160,73 @@ def where_in_session(chunk) -> str:
     if chunk.start_time is not None:
         return f"turn {chunk.turn_no}, {clock(chunk.start_time)}"
     return f"turn {chunk.turn_no} (chars {chunk.start_char}-{chunk.end_char})"
+
+
+@app.command()
+def chat(
+    session: Optional[str] = typer.Option(None, "--session", help="Only this session: its id, an id prefix, or part of its title."),
+    generator: Optional[str] = GeneratorOpt,
+) -> None:
+    """Chat in the terminal: ask, then ask follow-ups ("and what did she say about it?"). Commands: /sources N prints
+    the whole turn citation N comes from, /reset starts a new conversation, /quit (or Ctrl-D) leaves."""
+    from rich.prompt import Prompt
+
+    from index.store import IndexError_
+    from rag.pipeline import Pipeline, QuestionError
+
+    pipeline = Pipeline(load_settings(generator=generator))
+    history: list[dict] = []
+    last = None
+    console.print("[bold]igf-rag chat[/] — ask about the indexed sessions; /sources N, /reset, /quit.", highlight=False)
+    while True:
+        try:
+            line = Prompt.ask("[bold cyan]You[/]", console=console).strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            return
+        if line == "/reset":
+            history, last = [], None
+            console.print("[dim]New conversation.[/]")
+            continue
+        if line.startswith("/sources"):
+            show_source(pipeline, last, line)
+            continue
+        try:
+            pipeline.validate(line, None)
+            answer = None
+            shown = 0
+            for text, done in pipeline.ask_stream(line, session=session, history=history):
+                if done is None and len(text) > shown:
+                    console.print(escape(text[shown:]), end="", highlight=False, soft_wrap=True)
+                    shown = len(text)
+                answer = done or answer
+            if shown:
+                console.print()
+        except (QuestionError, IndexError_, RuntimeError) as error:
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+            continue
+        print_answer(answer)
+        history.append(answer.to_dict())
+        last = answer
+
+
+def show_source(pipeline, answer, line: str) -> None:
+    """/sources N: the whole turn that citation N of the last answer comes from."""
+    parts = line.split()
+    if answer is None or not answer.citations:
+        console.print("[dim]No citations yet.[/]")
+        return
+    if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(answer.citations):
+        console.print(f"[dim]Usage: /sources N, N from 1 to {len(answer.citations)}.[/]")
+        return
+    chunk = answer.citations[int(parts[1]) - 1].passage.chunk
+    turn = pipeline.index.turn(chunk.session_id, chunk.turn_no)
+    console.print(f"[bold][{parts[1]}][/] [cyan]{escape(chunk.speaker_name)}[/] — {escape(chunk.session_title)}, {where_in_session(chunk)}", highlight=False)
+    console.print(escape(turn.text if turn is not None else chunk.text), highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -160,7 +160,8 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
     elif _THING.search(rewritten) and (thing or topic) and not _mentions(rewritten, thing or topic):
         rewritten = _THING.sub(thing or topic, rewritten, count=1)
         notes.append(f"it = {thing or topic}")
-    elliptic = _LEADING_AND.match(text) is not None or len(content_words(text)) <= SHORT_WORDS
+    # "And his name?", "And how many members?": short, or opened with "and" and nothing above resolved.
+    elliptic = len(content_words(text)) <= SHORT_WORDS or (_LEADING_AND.match(text) is not None and rewritten == text and len(content_words(text)) <= 5)
     if (rewritten == text and _REFERS.search(text) and not named) or (elliptic and not own_things):
         # A reference nothing above could place ("the wrong figure", "those statistics"), or a short follow-up with no
         # subject of its own ("And how many members?", "And his name?"): the last question goes with it.
@@ -174,7 +175,7 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
 
 
 RECENT = 3  # earlier exchanges a pronoun may reach back to, the last one first
-SHORT_WORDS = 3  # a follow-up of this many content words or fewer has no subject of its own
+SHORT_WORDS = 2  # a follow-up of this many content words or fewer has no subject of its own
 _ITS = re.compile(r"\bits\b", re.I)
 _THAT_PERSON = re.compile(r"\b(?:that|this|the\s+same)\s+(?:participant|person|delegate|speaker|panell?ist|woman|man|gentleman|lady|questioner)\b", re.I)
 # Words that point back to something said before without naming it.

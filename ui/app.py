@@ -23,7 +23,7 @@ import gradio as gr  # noqa: E402
 
 from index.settings import PROJECT_ROOT, Settings  # noqa: E402
 from index.store import IndexError_  # noqa: E402
-from rag.pipeline import Pipeline, QuestionError  # noqa: E402
+from rag.pipeline import MAX_HISTORY, Pipeline, QuestionError  # noqa: E402
 from rag.types import Answer, Passage  # noqa: E402
 
 ALL_SPEAKERS = "All speakers"
@@ -59,6 +59,8 @@ CSS = """
 .igf-cite { font-size: .78em; font-weight: 600; color: var(--color-accent); vertical-align: super; text-decoration: none; }
 .igf-meta { display: block; margin-top: 8px; font-size: .78rem; color: var(--body-text-color-subdued); }
 .igf-note { display: block; margin-top: 6px; font-size: .8rem; font-style: italic; color: var(--body-text-color-subdued); }
+.igf-resolved { display: block; margin-top: 6px; font-size: .78rem; color: var(--body-text-color-subdued); }
+.igf-quote { margin: 8px 0 0 0; padding: 4px 10px; border-left: 3px solid var(--color-accent); font-size: .88rem; color: var(--body-text-color-subdued); }
 .igf-notcovered { display: block; font-weight: 600; color: #92400e; background: #fef3c7; border-left: 4px solid #f59e0b;
   padding: 6px 10px; border-radius: 6px; margin-bottom: 6px; }
 .igf-error { color: #b91c1c; }
@@ -131,6 +133,11 @@ def answer_html(text: str, answer: Answer | None = None, key: str = "") -> str:
             esc(piece) if i % 2 == 0 else f'<a class="igf-cite" href="#src-{key}-{piece}">[{piece}]</a>' for i, piece in enumerate(pieces)
         )
     notes = "".join(f'<span class="igf-note">{esc(note)}</span>' for note in answer.notes)
+    if not answer.abstained and answer.quote:
+        # The verbatim sentences the answer rests on, beside it: checked at a glance, opened in full under Sources.
+        body += f'<blockquote class="igf-quote">“{esc(answer.quote)}”</blockquote>'
+    if answer.resolved_question and answer.resolved_question != answer.question:
+        notes = f'<span class="igf-resolved">Answered as: {esc(answer.resolved_question)}</span>' + notes
     t = answer.timings_ms
     meta = (
         f'<span class="igf-meta">retrieval {t.get("retrieve", 0):.0f} ms · generation {t.get("generate", 0):.0f} ms'
@@ -297,6 +304,7 @@ def build_app(pipeline: Pipeline, limiter: RateLimiter | None = None) -> gr.Bloc
         header = gr.HTML(header_html(pipeline))
         pending = gr.State("")  # the question being answered
         sources_by_message = gr.State({})  # chat message index -> its sources panel
+        conversation = gr.State([])  # the answers so far (`ask --json` objects): the history a follow-up is read with
         with gr.Row(equal_height=False):
             with gr.Column(scale=7):
                 chatbot = gr.Chatbot(
@@ -319,6 +327,7 @@ def build_app(pipeline: Pipeline, limiter: RateLimiter | None = None) -> gr.Bloc
                         elem_id="igf-question",
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="igf-ask")
+                    restart = gr.Button("New conversation", variant="secondary", scale=1, min_width=120, elem_id="igf-new")
                 with gr.Group(elem_id="igf-options"):
                     with gr.Row(equal_height=True):
                         speaker = gr.Dropdown(speaker_choices(pipeline), value=ALL_SPEAKERS, label="Speaker", min_width=180)
@@ -347,7 +356,7 @@ def build_app(pipeline: Pipeline, limiter: RateLimiter | None = None) -> gr.Bloc
             # Input waits while this answer streams, so two answers never interleave in one chat.
             return gr.Textbox(value="", interactive=False), history + [{"role": "user", "content": esc(text)}], text, gr.Button(interactive=False)
 
-        def respond(text: str, history: list, speaker_name, session_id, k_value, generator_name, by_message: dict, request: gr.Request):
+        def respond(text: str, history: list, speaker_name, session_id, k_value, generator_name, by_message: dict, earlier: list, request: gr.Request):
             if not text:
                 return
             history = history + [{"role": "assistant", "content": "…"}]
@@ -356,20 +365,20 @@ def build_app(pipeline: Pipeline, limiter: RateLimiter | None = None) -> gr.Bloc
             refused = refusal(request)
             if refused:
                 history[-1] = {"role": "assistant", "content": f'<span class="igf-error">{esc(refused)}</span>'}
-                yield history, gr.skip(), gr.skip()
+                yield history, gr.skip(), gr.skip(), gr.skip()
                 return
             try:
                 options = ask_options(speaker_name, session_id, k_value, generator_name)
-                for partial, answer in pipeline.ask_stream(text, **options):
+                for partial, answer in pipeline.ask_stream(text, history=earlier, **options):
                     history[-1] = {"role": "assistant", "content": answer_html(partial, answer, key)}
                     if answer is None:
-                        yield history, gr.skip(), gr.skip()
+                        yield history, gr.skip(), gr.skip(), gr.skip()  # the model's words as they come
                     else:
                         panel = sources_html(answer, pipeline, options["k"] or settings.retrieve_k, key)
-                        yield history, panel, {**by_message, position: panel}
+                        yield history, panel, {**by_message, position: panel}, (earlier + [answer.to_dict()])[-MAX_HISTORY:]
             except (QuestionError, IndexError_, RuntimeError) as error:
                 history[-1] = {"role": "assistant", "content": f'<span class="igf-error">{esc(str(error))}</span>'}
-                yield history, gr.skip(), gr.skip()
+                yield history, gr.skip(), gr.skip(), gr.skip()
 
         def show_sources(by_message: dict, event: gr.SelectData):
             index = event.index if isinstance(event.index, int) else (event.index[0] if event.index else None)
@@ -393,30 +402,36 @@ def build_app(pipeline: Pipeline, limiter: RateLimiter | None = None) -> gr.Bloc
                 gr.Dropdown(choices=session_choices(pipeline)),
             )
 
-        answer_inputs = [pending, chatbot, speaker, session, k, generator, sources_by_message]
-        answer_outputs = [chatbot, sources, sources_by_message]
+        answer_inputs = [pending, chatbot, speaker, session, k, generator, sources_by_message, conversation]
+        answer_outputs = [chatbot, sources, sources_by_message, conversation]
         for trigger in (question.submit, send.click):
             trigger(take_question, [question, chatbot], [question, chatbot, pending, send], queue=False, api_visibility="private").then(
                 respond, answer_inputs, answer_outputs, concurrency_id="pipeline", api_visibility="private"
             ).then(lambda: (gr.Textbox(interactive=True), gr.Button(interactive=True)), None, [question, send], queue=False, api_visibility="private")
         chatbot.select(show_sources, [sources_by_message], [sources], queue=False, api_visibility="private")
-        chatbot.clear(lambda: (EMPTY_SOURCES, {}), None, [sources, sources_by_message], queue=False, api_visibility="private")
+        chatbot.clear(lambda: (EMPTY_SOURCES, {}, []), None, [sources, sources_by_message, conversation], queue=False, api_visibility="private")
+        restart.click(lambda: ([], EMPTY_SOURCES, {}, []), None, [chatbot, sources, sources_by_message, conversation], queue=False, api_visibility="private")
         upload.upload(
             add_transcript, [upload], [upload_status, header, speaker, session], concurrency_id="pipeline", api_visibility="private"
         )
 
-        def ask(question: str, speaker: str | None = None, k: int | None = None, session: str | None = None, request: gr.Request = None) -> dict:
-            """Answer a question from the indexed transcripts; returns the `igf-rag ask --json` object."""
+        def ask(
+            question: str, speaker: str | None = None, k: int | None = None, session: str | None = None, history: list | None = None, request: gr.Request = None
+        ) -> dict:
+            """Answer a question from the indexed transcripts; returns the `igf-rag ask --json` object. `history`: the
+            conversation so far, earlier answer objects oldest first (the question may then be a follow-up)."""
             # API callers send any JSON: the types are checked here, the values by the pipeline.
             if not isinstance(question, str) or not all(isinstance(v, (str, type(None))) for v in (speaker, session)):
                 raise gr.Error("question, speaker and session must be text")
+            if history is not None and not isinstance(history, list):
+                raise gr.Error("history must be a list of earlier answer objects")
             if k is not None and (isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k)):
                 raise gr.Error(f"k must be a whole number between 1 and {settings.max_k}, not {k!r}"[:200])
             refused = refusal(request)
             if refused:
                 raise gr.Error(refused)
             try:
-                return pipeline.ask(question, speaker=speaker or None, k=None if k is None else int(k), session=session or None).to_dict()
+                return pipeline.ask(question, speaker=speaker or None, k=None if k is None else int(k), session=session or None, history=history).to_dict()
             except (QuestionError, IndexError_, RuntimeError) as error:
                 raise gr.Error(str(error)) from None
 

@@ -1,0 +1,113 @@
+"""Follow-up questions in a conversation (rag/conversation.py) on the real transcript: each kind of reference is
+resolved to the stand-alone question answered, a question that stands on its own is left alone, and the CLI, the
+API and the terminal chat carry the conversation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.conversation import resolve
+
+
+def converse(pipeline, *questions):
+    history, answers = [], []
+    for question in questions:
+        answer = pipeline.ask(question, generator="extractive", history=history)
+        answers.append(answer)
+        history.append(answer.to_dict())
+    return answers
+
+
+def test_he_is_the_speaker_the_last_question_was_about(pipeline):
+    first, follow_up = converse(pipeline, "What did the Cuban deputy minister say about offensive cyberweapons?", "And does he think voluntary norms are enough?")
+    assert first.resolved_question == first.question
+    assert follow_up.resolved_question == "Does Ernesto Rodriguez Hernández think voluntary norms are enough?"
+    assert follow_up.citations[0].passage.chunk.speaker == "ERNESTO RODRIGUEZ HERNANDEZ"
+
+
+def test_she_skips_a_person_the_transcript_calls_he(pipeline):
+    *_, follow_up = converse(pipeline, "Who co-moderated the session together with Olga Cavalli?", "What did she say about the role of the media?")
+    assert "Olga Cavalli" in follow_up.resolved_question and "Tracy" not in follow_up.resolved_question
+
+
+def test_what_about_carries_the_question_over_to_another_speaker(pipeline):
+    _, follow_up = converse(pipeline, "What did Folake Olagunju say about resources?", "What about the EFF speaker?")
+    assert follow_up.resolved_question == "What did the EFF speaker say about resources?"
+    assert follow_up.citations and follow_up.citations[0].passage.chunk.speaker == "KATITZA RODRIGUEZ"
+
+
+def test_it_is_the_thing_the_last_exchange_named(pipeline):
+    _, follow_up = converse(pipeline, "Roughly what share of the world's websites pass through Cloudflare's network every day?",
+                            "And in how many countries does it have equipment?")
+    assert "Cloudflare" in follow_up.resolved_question
+    assert "100 countries" in follow_up.answer
+
+
+def test_a_short_follow_up_is_read_with_the_last_question(pipeline):
+    _, follow_up = converse(pipeline, "How many member states does ECOWAS comprise?", "And its budget?")
+    assert follow_up.resolved_question == "ECOWAS's budget — following: How many member states does ECOWAS comprise?"
+
+
+def test_they_are_the_things_a_question_about_things_named(pipeline):
+    _, follow_up = converse(pipeline, "How many member states does ECOWAS comprise?", "How many of them are classified as least developed?")
+    assert "ECOWAS" in follow_up.resolved_question
+    assert "11" in follow_up.answer
+
+
+def test_a_question_on_a_new_subject_is_not_dragged_back(pipeline):
+    _, switch = converse(pipeline, "What did the Cuban deputy minister say about offensive cyberweapons?",
+                         "Roughly what share of the world's websites pass through Cloudflare's network every day?")
+    assert switch.resolved_question == switch.question
+    _, named = converse(pipeline, "What did Folake Olagunju say about resources?", "What did Christopher Painter say about capacity building?")
+    assert named.resolved_question == named.question
+
+
+def test_a_question_without_history_is_left_alone():
+    assert resolve("And does he agree?", []).question == "And does he agree?"
+    assert resolve("And does he agree?", []).changed is False
+
+
+def test_the_conversation_stays_in_its_session(corpus_pipeline):
+    first, follow_up = converse(corpus_pipeline, "What is Moses Banda's position on a 1 percent levy on over-the-top platforms?", "Who argued against it?")
+    session = first.citations[0].passage.chunk.session_id
+    assert {p.chunk.session_id for p in follow_up.retrieved} == {session}
+
+
+def test_bad_history_is_refused_with_a_message(pipeline):
+    from rag.pipeline import QuestionError
+
+    with pytest.raises(QuestionError, match="history item 1"):
+        pipeline.ask("And does he agree?", history=[{"answer": "no question"}])
+    with pytest.raises(QuestionError, match="must be a list"):
+        pipeline.ask("And does he agree?", history="not a list")
+
+
+def test_ask_takes_the_history_from_a_file(settings, tmp_path):
+    env = {"IGF_RAG_HOME": str(settings.home), "IGF_RAG_GENERATOR": "extractive", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    first = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "What did Folake Olagunju say about resources?", "--json"],
+                           capture_output=True, text=True, env=env, timeout=300, check=True)
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([json.loads(first.stdout)]), encoding="utf-8")
+    follow_up = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "What about the EFF speaker?", "--history", str(history), "--json"],
+                               capture_output=True, text=True, env=env, timeout=300, check=True)
+    record = json.loads(follow_up.stdout)
+    assert record["question"] == "What about the EFF speaker?"
+    assert record["resolved_question"] == "What did the EFF speaker say about resources?"
+    history.write_text("[{", encoding="utf-8")
+    broken = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "And?", "--history", str(history)], capture_output=True, text=True, env=env, timeout=300)
+    assert broken.returncode == 2 and "history.json:1:" in broken.stderr and "not valid JSON" in broken.stderr
+
+
+def test_the_terminal_chat_keeps_the_conversation(settings):
+    env = {"IGF_RAG_HOME": str(settings.home), "IGF_RAG_GENERATOR": "extractive", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    script = "What did Folake Olagunju say about resources?\nWhat about the EFF speaker?\n/sources 1\n/reset\nAnd does he agree?\n/quit\n"
+    run = subprocess.run([sys.executable, "-m", "rag.cli", "chat"], input=script, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "Answered as: What did the EFF speaker say about resources?" in run.stdout
+    assert "Katitza Rodriguez" in run.stdout and "[1]" in run.stdout
+    # After /reset there is nobody for "he" to be: the question is answered as it is, not as a follow-up.
+    assert run.stdout.count("Answered as:") == 1
