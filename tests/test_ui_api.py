@@ -87,3 +87,19 @@ def test_parallel_requests_are_served_in_turn(client):
     assert [r["question"] for r in results] == questions
     assert all(not r["abstained"] and r["citations"] for r in results)
     assert any("20%" in r["answer"] for r in results)
+
+
+def test_ask_takes_the_conversation_so_far(client):
+    first = client.predict("What did Folake Olagunju say about resources?", api_name="/ask")
+    follow_up = client.predict("What about the EFF speaker?", None, None, None, [first], api_name="/ask")
+    assert follow_up["question"] == "What about the EFF speaker?"
+    assert follow_up["resolved_question"] == "What did the EFF speaker say about resources?"
+    alone = client.predict("What about the EFF speaker?", api_name="/ask")
+    assert alone["resolved_question"] == alone["question"]
+
+
+def test_a_history_that_is_not_a_list_is_a_clear_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="history must be a list"):
+        client.predict("And she?", None, None, None, "not a list", api_name="/ask")

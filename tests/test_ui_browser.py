@@ -98,3 +98,20 @@ def test_example_question_speaker_filter_and_earlier_sources(page):
     page.locator('#igf-chat [data-testid="bot"]').first.click()  # an earlier answer brings back its sources
     expect(title).to_contain_text("What share of websites")
 
+
+
+def test_a_follow_up_says_how_it_was_read_and_a_new_conversation_forgets(page, test_output):
+    ask(page, "What did Folake Olagunju say about resources?")
+    chat = page.locator("#igf-chat")
+    chat.locator(".igf-quote").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # the verbatim sentence beside the answer
+    ask(page, "What about the EFF speaker?")
+    resolved = chat.locator(".igf-resolved", has_text="Answered as: What did the EFF speaker say about resources?")
+    resolved.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#igf-sources .src-card").first).to_contain_text("Katitza Rodriguez", timeout=ANSWER_TIMEOUT_MS)
+    page.screenshot(path=str(test_output / "ui-follow-up.png"), full_page=True)
+
+    page.locator("#igf-new").click()
+    expect(chat.locator(".igf-quote")).to_have_count(0)
+    ask(page, "What about the EFF speaker?")  # nothing to carry over now: answered as asked
+    page.locator("#igf-sources .src-card").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    expect(chat.locator(".igf-resolved")).to_have_count(0)
