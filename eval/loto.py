@@ -54,9 +54,10 @@ class Record:
     result: dict  # the `ask --json` object, answered with abstention off
 
 
-def weight_configs() -> list[dict]:
-    names = list(WEIGHT_GRID)
-    return [dict(zip(names, values)) for values in itertools.product(*(WEIGHT_GRID[n] for n in names))]
+def weight_configs(grid: dict | None = None) -> list[dict]:
+    grid = WEIGHT_GRID if grid is None else grid
+    names = list(grid)
+    return [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
 
 
 def threshold_configs() -> list[dict]:
@@ -169,12 +170,14 @@ def choose(by_weights: dict[int, dict[str, list[Record]]], training: Sequence[st
     return best
 
 
-def run(settings: Settings, progress=None) -> dict:
+def run(settings: Settings, progress=None, weight_grid: dict | None = None) -> dict:
+    """`weight_grid`: the sentence-scoring weights tried (default WEIGHT_GRID); the thresholds are always chosen per fold."""
     from eval.corpus import BUNDLED, default_sets
 
     sets = default_sets()
     development = [s.name for s in sets if s.development]
-    configs = weight_configs()
+    weight_grid = WEIGHT_GRID if weight_grid is None else weight_grid
+    configs = weight_configs(weight_grid)
     by_weights: dict[int, dict[str, list[Record]]] = {}
     for index, weights in enumerate(configs):
         records = answer_all(settings, sets, weights, progress)
@@ -184,15 +187,16 @@ def run(settings: Settings, progress=None) -> dict:
         by_weights[index] = per_set
     folds = {}
     for held_out in development:
-        index, thresholds, value = choose(by_weights, [n for n in development if n != held_out])
-        folds[held_out] = {"weights": configs[index], "thresholds": thresholds, "training_utility": round(value, 4),
+        training = [n for n in development if n != held_out]
+        index, thresholds, value = choose(by_weights, training)
+        folds[held_out] = {"training": training, "weights": configs[index], "thresholds": thresholds, "training_utility": round(value, 4),
                            "metrics": score(by_weights[index][held_out], thresholds)}
     index, thresholds, value = choose(by_weights, development)
     shipped = {"weights": configs[index], "thresholds": thresholds, "training_utility": round(value, 4)}
     bundled = score(by_weights[index][BUNDLED], thresholds) if BUNDLED in by_weights[index] else None
     mean = {key: _mean([f["metrics"].get(key) for f in folds.values()]) for key in REPORTED}
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "folds": folds, "mean": mean, "chosen_on_all": shipped,
-            "bundled_with_chosen": bundled, "weight_grid": WEIGHT_GRID, "threshold_grid": THRESHOLD_GRID, "max_refused": MAX_REFUSED}
+            "bundled_with_chosen": bundled, "weight_grid": weight_grid, "threshold_grid": THRESHOLD_GRID, "max_refused": MAX_REFUSED}
 
 
 def _mean(values) -> float | None:

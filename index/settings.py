@@ -65,6 +65,9 @@ class Settings:
     # beside the same quoted sentences) in ~20 ms instead of seconds (docs/eval.md); "causal" adds a short paraphrase.
     generator: str = "extractive"
     causal_model: str = "smollm2"
+    # What runs the causal model: "onnx" (onnxruntime-genai, the model exported once into the data directory) or
+    # "torch" (transformers' generate()). Measured by make bench (docs/benchmarks.md): onnx is the faster.
+    causal_runtime: str = "onnx"
     seq2seq_model: str = "google/flan-t5-base"
     # The causal/seq2seq reply ends at its first sentence; max_new_tokens caps a sentence that runs on.
     max_new_tokens: int = 32
@@ -136,6 +139,8 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        if self.causal_runtime not in ("onnx", "torch"):
+            raise ValueError(f"causal_runtime must be onnx or torch, not {self.causal_runtime!r}")
         if self.generator not in GENERATORS:
             raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {self.generator!r}")
         if self.embedding_precision not in EMBEDDING_PRECISIONS:

@@ -162,9 +162,14 @@ def asker_text(found: Found, relayed_by: str | None) -> str:
 
 
 # -- corrections ---------------------------------------------------------------------------------------------------
-def corrector_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str], vectors=None) -> Found | None:
-    """The correction closest to what the question asks about ("Who corrected the figure for families?")."""
+def corrector_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str], vectors=None,
+                     corrects_named: Callable[[Annotation], bool] | None = None) -> Found | None:
+    """The correction closest to what the question asks about ("Who corrected the figure for families?"); when the
+    question names whose figure was corrected ("the Deputy Mayor's figure"), only the corrections of what that speaker
+    said (`corrects_named`), if there are any."""
     found = [a for a in annotations if a.kind == CORRECTION]
+    if corrects_named is not None:
+        found = [a for a in found if corrects_named(a)] or found
     for score, annotation in _ranked(query, found, text_of, weights, embedder, sessions, locate, vectors):
         if query.numbers and not (query.numbers & (numbers_in(annotation.value or "") | numbers_in(annotation.replaces or ""))):
             score -= 0.5  # the question names the figure, and this correction is about another one

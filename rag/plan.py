@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.annotate import Annotation
-from index.text import content_words, numbers_in, sentence_spans, stem, words
+from index.text import content_words, fold, numbers_in, sentence_spans, stem, words
 from rag import discourse
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
-from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, brief, profile_answer, speaker_of, tight_context
+from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC
 from rag.types import Passage
@@ -190,12 +190,16 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         asking = _ASKS.search(text)
         said = text[asking.end() :].strip() if asking else asked[0].evidence.text
         return Draft(f"{who} asked {brief(said, query)}", [asked[0].evidence], ATTRIBUTION, [], beside=text)
+    if query.asks_moderator:
+        draft = _moderator_answer(set(query.sessions) or {passages[0].chunk.session_id} if passages else set(), resources)
+        if draft is not None:
+            return draft
     if query.asks_relayer:
         found = discourse.relayer_answer(annotations, resources.locate, sessions)
         if found is not None:
             return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
     if query.asks_corrector:
-        found = discourse.corrector_answer(query, *found_args, sessions, resources.vectors)
+        found = discourse.corrector_answer(query, *found_args, sessions, resources.vectors, lambda a: _corrects_target(a, query, resources))
         if found is not None:
             return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
     if query.answer_type == STANCE and query.targets:
@@ -215,6 +219,44 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     if query.form == ROLE:
         return profile_answer(query.targets, passages, directory)
     return None
+
+
+def _moderator_answer(sessions: set[str], resources: Resources) -> Draft | None:
+    """The moderators of `sessions` (the speaker directory: who introduces the others), the main one first, each cited to
+    the sentence of their turns that says they moderate, else to their first words."""
+    directory = resources.directory
+    if directory is None or not sessions:
+        return None
+    # A speaker key that is only a role ("MODERATOR") names nobody: it answers nothing a name would.
+    chosen = sorted((s for s in directory.entries.values() if s.kind == "moderator" and s.session_id in sessions and s.turn_nos
+                     and fold(s.name) not in ("moderator", "chair", "host")), key=lambda s: (s.co_moderator, s.turn_nos[0]))
+    found = []
+    for speaker in chosen:
+        turn = resources.turn_at(speaker.session_id, speaker.turn_nos[0]) if resources.turn_at else None
+        if turn is None or resources.locate is None:
+            continue
+        spans = sentence_spans(turn.text) or [(0, len(turn.text))]
+        a, b = next(((a, b) for a, b in spans if _MODERATING.search(turn.text[a:b])), spans[0])
+        located = resources.locate(speaker.session_id, turn.start_char + a, turn.start_char + b)
+        if located is not None:
+            found.append((speaker, Evidence(located[0], located[1], located[2], 1.0)))
+    if not found:
+        return None
+    names = [Person(s.name, s.description()).label() for s, _ in found]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return Draft(listed, [e for _, e in found[:3]], ATTRIBUTION, [])
+
+
+_MODERATING = re.compile(r"\b(?:moderat\w*|chair(?:ing|ed)?)\b", re.I)
+
+
+def _corrects_target(annotation: Annotation, query, resources: Resources) -> bool:
+    """Does the correction replace a figure that one of the question's named speakers stated earlier in its session?"""
+    named = {t.key for t in query.targets if t.session_id == annotation.session_id}
+    replaced = numbers_in(annotation.replaces or "")
+    if not named or not replaced:
+        return False
+    return any(turn.speaker in named and turn.turn_no < annotation.turn_no and replaced & numbers_in(turn.text) for turn in resources.session_turns(annotation.session_id))
 
 
 def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes: list[str], correction: list[Annotation]) -> list[Evidence]:

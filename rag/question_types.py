@@ -111,9 +111,12 @@ _ASKS_QUANTITY = re.compile(r"\bhow\s+(?:much|often|far|big|large)\b|\bby\s+how\
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b|\bin\s+what\s+year\b|\bby\s+(?:the\s+end\s+of\s+)?(?:what|which)\s+year\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b|^\s*when\s+(?:was|were|did|does|do|is|are|will|would|has|had)\b|\bon\s+what\s+date\b", re.I)
 _ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
-_ASKS_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:city|cities|country|countries|town|village|region|district|place|location|states|nations)\b|\bfrom\s+which\b", re.I)
+# The noun asked for follows "which"/"what" directly or after an adjective or two; after a verb ("What does the city
+# pay?", "What did the bank say?") it is the subject, not what is asked.
+_NOT_A_VERB = r"(?!(?:is|was|are|were|does|did|do|will|would|has|had|have|can|could|should|the)\b)"
+_ASKS_PLACE = re.compile(rf"\b(?:which|what)\s+(?:{_NOT_A_VERB}\w+\s+){{0,2}}?(?:city|cities|country|countries|town|village|region|district|place|location|states|nations)\b|\bfrom\s+which\b", re.I)
 _ASKS_ORGANISATION = re.compile(
-    r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm|foundation|"
+    rf"\b(?:which|what)\s+(?:{_NOT_A_VERB}[\w-]+\s+){{0,2}}?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm|foundation|"
     r"university|party|platform|vendor|operator|consortium|association|union|network|regulator)\b(?!\s+of\b)",
     re.I,
 )
@@ -203,6 +206,18 @@ _ASKS_CORRECTION = re.compile(r"\b(?:correct(?:ed|ion)?|actual(?:ly)?|right|real
 
 
 _ASKS_RELAYER = re.compile(r"\bwho\s+(?:\w+\s+){0,2}?(?:relayed|read\s+out|passed\s+on|brought\s+in)\b.*\bquestions?\b|\bwho\s+was\s+the\s+(?:online|remote)\s+moderator\b", re.I)
+
+
+_ASKS_MODERATOR = re.compile(
+    r"\bwho\s+(?:(?:was|is)\s+)?(?:moderat(?:ed|ing|es)|chair(?:ed|ing|s)|host(?:ed|ing|s)|facilitat(?:ed|ing|es))\b"
+    r"|\bwho\s+(?:was|is|were|are)\s+the\s+(?:session\s+|main\s+)?(?:moderators?|chairs?|chairpersons?|hosts?|facilitators?)\b",
+    re.I,
+)
+
+
+def asks_moderator(question: str) -> bool:
+    """"Who moderated the town hall?", "Who was the chair?": the session's moderator (not the online one, who relays)."""
+    return _ASKS_MODERATOR.search(question) is not None and not asks_relayer(question)
 
 
 def asks_relayer(question: str) -> bool:

@@ -57,7 +57,7 @@ class Answer:
     retrieved: list[Passage]
     timings_ms: dict[str, float]
     generator: str = ""
-    # How the answer was made (rag.answer_forms): "generated": the model's words, which passed the grounding check;
+    # How the answer was made (rag.forms): "generated": the model's words, which passed the grounding check;
     # "regenerated": the first reply failed the check and a stricter second one passed; "quote": no reply passed
     # (or no model ran) and the best supporting sentence is shown verbatim; "attribution": a "who" answer naming
     # the speaker of (or the person named in) the best supporting sentence; "none": abstained.

@@ -84,7 +84,12 @@ def test_a_session_that_is_not_indexed_is_not_covered(corpus_pipeline):
     [
         "What monthly fee does Orbitra charge Tunza Mesh for backhaul?",  # a fee, but not one Orbitra charges Tunza Mesh
         "What was the name of the audience member from Nepal who asked about bandwidth?",  # she gave no name
-        "What base interest rate does the African Development Bank charge on its last mile facility?",
+        pytest.param(
+            "What base interest rate does the African Development Bank charge on its last mile facility?",
+            # Known failure (class 5, docs/eval.md): the sentence about the hedge states a rate too, and "base" is the only
+            # word of the question it lacks.
+            marks=pytest.mark.xfail(strict=True, reason="answered with the hedge's added percentage points"),
+        ),
     ],
 )
 def test_a_nearby_fact_is_not_the_answer(corpus_pipeline, question):

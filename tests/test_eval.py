@@ -13,15 +13,18 @@ from eval.compare import replace_section, update_doc
 from eval.harness import DEFAULT_QUESTIONS, QuestionSetError, load_questions, run_eval
 from rag.cli import app
 
-# Measured 2026-11-27 with `IGF_RAG_HOME=... igf-rag eval -g extractive` (and `make eval`): extractive generator,
-# hybrid retriever (speaker routing boost + re-ranking), k=10, all 171 questions on the seed transcript:
-# retrieval hit@5 0.9732, citation precision 0.8523, accuracy 0.8523, unanswerable questions refused 0.909, answerable
-# ones refused 0.013. The floors are these minus MARGIN (the refusal ceiling plus it); raise them when you improve.
+# Measured 2026-12-03 with `igf-rag eval` (the defaults: extractive generator, hybrid retriever, k=10), all 171
+# questions on the seed transcript alone: retrieval hit@5 0.973, citation precision 0.836, accuracy of the short
+# answer 0.597 and of the answer with its quote beside it 0.819, unanswerable questions refused 0.727, answerable ones
+# refused 0.040. (The figures before 2026-12-01, accuracy 0.852 and abstention 0.909, scored the quote alone and were
+# reached with weights chosen on these same questions; the defaults are now chosen on the development transcripts,
+# docs/eval.md.) The floors are these minus MARGIN (the refusal ceiling plus it); raise them when you improve.
 MEASURED_HIT5 = 0.973
-MEASURED_CITATION_P = 0.852
-MEASURED_ACCURACY = 0.852
-MEASURED_ABSTAIN = 0.909
-MEASURED_FALSE_REFUSAL = 0.013
+MEASURED_CITATION_P = 0.836
+MEASURED_ACCURACY = 0.597
+MEASURED_ACCURACY_SHOWN = 0.819
+MEASURED_ABSTAIN = 0.727
+MEASURED_FALSE_REFUSAL = 0.040
 MARGIN = 0.03
 
 
@@ -277,5 +280,6 @@ def test_extractive_regression_floor(pipeline):
     assert overall["hit@5"] >= MEASURED_HIT5 - MARGIN, overall
     assert overall["citation_precision"] >= MEASURED_CITATION_P - MARGIN, overall
     assert overall["accuracy"] >= MEASURED_ACCURACY - MARGIN, overall
+    assert overall["accuracy_shown"] >= MEASURED_ACCURACY_SHOWN - MARGIN, overall
     assert overall["abstain_unanswerable"] >= MEASURED_ABSTAIN - 2 * MARGIN, overall  # 22 questions: one is 0.045
     assert overall["false_refusal"] <= MEASURED_FALSE_REFUSAL + MARGIN, overall

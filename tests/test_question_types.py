@@ -36,10 +36,29 @@ from rag.query import named_sessions
         ("Why does Fatou Ndiaye oppose cable protection zones?", None),
         ("Would the members of the Meridian consortium accept a compulsory levy on cable owners to finance the fund?", None),
         ("Where in the cybercrime convention would the EFF speaker like to see human rights?", None),
+        # A place or organisation noun after the verb is the subject, not the thing asked for.
+        ("What does the city council pay beekeepers?", None),
+        ("Which development bank funds the last mile facility?", "organisation"),
+        ("What did the bank say about hedging?", None),
     ],
 )
 def test_the_type_of_the_thing_asked_for(question, answer_type):
     assert qt.answer_type(question, qt.question_form(question)) == answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "moderator"),
+    [
+        ("Who moderated the town hall?", True),
+        ("Who was the chair of the panel?", True),
+        ("Who is hosting this session?", True),
+        ("Who co-moderated the session together with Olga Cavalli?", False),  # a co-moderator, found by the introduction
+        ("Who was the online moderator?", False),  # the one who relays remote questions
+        ("Who relayed the questions from remote participants?", False),
+    ],
+)
+def test_questions_about_the_moderator(question, moderator):
+    assert qt.asks_moderator(question) is moderator
 
 
 def test_focus_words_leave_out_the_words_that_only_ask():
