@@ -12,6 +12,7 @@ Speed targets belong here, not in unit tests: the machine is shared, so each run
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -695,6 +696,13 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
     pipeline.warm_up("causal")
     pipeline.generator("extractive")
     causal = pipeline.generator("causal")
+    # The same model run by the other runtime (transformers' generate() when the default is onnxruntime-genai), under
+    # its own name, so both answer every question in one run and can be compared answer for answer.
+    from rag.generate import load_causal
+
+    other = "torch" if settings.causal_runtime == "onnx" else "onnx"
+    pipeline._generators[f"causal-{other}"] = load_causal(dataclasses.replace(settings, causal_runtime=other))
+    generators = ("causal", f"causal-{other}", "extractive")
     prompts: list[str] = []
     original_prompt = causal.prompt
 
@@ -706,10 +714,10 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
     causal.prompt = recording_prompt
     questions = bench_questions(ctx, 8)
     runs = []
-    log(f"answer: {len(questions)} questions x {ctx.repeats} x 2 generators ...")
+    log(f"answer: {len(questions)} questions x {ctx.repeats} x {len(generators)} generators ...")
     for _ in range(ctx.repeats):
         for question in questions:
-            for generator in ("causal", "extractive"):
+            for generator in generators:
                 pipeline.embedder.encode_query.cache_clear()
                 started, first, answer, asked = time.perf_counter(), None, None, len(prompts)
                 for text, answer in pipeline.ask_stream(question, generator=generator):
@@ -719,7 +727,7 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
                 runs.append({"generator": generator, "question": question, "first_s": first, "total_s": total, "source": answer.answer_source,
                              "model_asked": len(prompts) > asked, "model_calls": len(prompts) - asked,
                              "retrieve_s": answer.timings_ms.get("retrieve", 0) / 1000, "generate_s": answer.timings_ms.get("generate", 0) / 1000,
-                             "answer_tokens": len(causal.tokenizer(answer.answer, add_special_tokens=False)["input_ids"])})
+                             "answer": answer.answer, "answer_tokens": len(causal.tokenizer(answer.answer, add_special_tokens=False)["input_ids"])})
     causal.prompt = original_prompt
     prompt_tokens = [len(causal.tokenizer(p)["input_ids"]) for p in prompts]
     table = []
@@ -727,7 +735,7 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
     # The questions the causal model is asked about (fact, number and list forms that are not refused), for both
     # generators: abstentions and speaker answers need no model.
     model_questions = {r["question"] for r in runs if r["generator"] == "causal" and r["model_asked"]}
-    for generator in ("causal", "extractive"):
+    for generator in generators:
         for scope, chosen in (("every answer", [r for r in runs if r["generator"] == generator]),
                               ("answers the model is asked for", [r for r in runs if r["generator"] == generator and r["question"] in model_questions])):
             if not chosen:
@@ -742,6 +750,9 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
                 figures["extractive_total_s"] = [r["total_s"] for r in chosen]
                 figures["default_first_token_s"] = [r["first_s"] for r in chosen if r["first_s"] is not None]
     result = SectionResult("answer", "Answer latency: first streamed token and whole answer")
+    ours = {r["question"]: r["answer"] for r in runs if r["generator"] == "causal"}
+    theirs = {r["question"]: r["answer"] for r in runs if r["generator"] == f"causal-{other}"}
+    same = sum(ours[q] == theirs.get(q) for q in ours)
     result.tables.append((["generator", "answers", "n", "first token ms median / p95", "total ms median / p95", "retrieval ms", "generation ms", "answer tokens"], table))
     result.results = {"runs": runs, "prompt_tokens": prompt_tokens, "max_new_tokens": settings.max_new_tokens, "context_k": settings.context_k}
     sources = {s: sum(r["source"] == s for r in runs if r["generator"] == "causal") for s in sorted({r["source"] for r in runs})}
@@ -757,6 +768,8 @@ def bench_answer(ctx: BenchContext) -> SectionResult:
         f"Of the {len(asked)} answers the model was asked for, {written} show the model's words (generated or regenerated: "
         f"passed the grounding check); model calls per answer median {calls:.0f} (a failed check asks again). "
         "Abstentions and speaker answers need no model, so \"answers the model is asked for\" is the figure for the targets.",
+        f"`causal` runs on {settings.causal_runtime} (settings.causal_runtime), `causal-{other}` is the same model on {other}: "
+        f"{same} of {len(ours)} questions got the same answer from both.",
     ] if prompt_tokens else ["No causal prompt was built (every answer abstained or was a speaker answer)."]
     return result
 

@@ -268,6 +268,30 @@ def run_cli(settings, questions: Sequence[Path] | None = None, out: Path | None 
     console.print(f"Wrote {where / 'results.jsonl'}, metrics.json, report.md, report.png and {out / 'summary.json'}", highlight=False)
 
 
+def run_dialogues_cli(settings, path: Path, out: Path | None = None) -> None:
+    """`igf-rag eval --dialogues FILE`: every conversation answered turn by turn over the corpus of eval transcripts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from eval.corpus import CorpusError
+    from eval.dialogues import DialogueSetError, evaluate_dialogues, load_dialogues
+    from rag.console import console, errors, fail
+
+    out = Path(out) if out else settings.home / "eval-out" / "dialogues"
+    try:
+        total = len(load_dialogues(path))
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors) as bar:
+            task = bar.add_task(f"Dialogues ({settings.generator})", total=total)
+            summary = evaluate_dialogues(settings, out, path, progress=lambda: bar.advance(task))
+    except (DialogueSetError, CorpusError) as error:
+        fail(str(error), 2)
+    follow = summary["follow_up_metrics"]
+    console.print(f"{summary['dialogues']} dialogues, {summary['follow_ups']} follow-ups: resolution {summary['resolution_accuracy']:.3f} "
+                  f"({', '.join(f'{k} {v:.2f}' for k, v in summary['resolution_by_reference'].items())}); follow-up answers: "
+                  f"accuracy {fmt(follow.get('accuracy'))}, speaker {fmt(follow.get('speaker_accuracy'))}, citation P {fmt(follow.get('citation_precision'))}",
+                  highlight=False)
+    console.print(f"Wrote {out / 'dialogues.jsonl'} and {out / 'dialogues.json'}", highlight=False)
+
+
 CORPUS_COLUMNS = [
     ("accuracy", "acc."), ("speaker_accuracy", "speaker"), ("citation_precision", "cite P"), ("abstain_unanswerable", "abst."),
     ("false_refusal", "refused"), ("hit@5", "hit@5"),

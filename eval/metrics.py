@@ -174,6 +174,9 @@ class QuestionScore:
     speaker_ok: bool | None = None  # None: unanswerable, or no citation to judge
     timings_ms: dict[str, float] = field(default_factory=dict)
     tags: tuple[str, ...] = ()  # the failure classes a development question exercises (eval/CORPUS_SPEC.md)
+    # None when no language model was asked for this answer; else whether its words were kept (passed the grounding
+    # check) rather than replaced by the quoted sentence.
+    model_kept: bool | None = None
 
     @property
     def cited_evidence(self) -> bool:
@@ -190,6 +193,7 @@ def score_question(result: Mapping, question: Mapping, grounding: Grounding | No
         timings_ms={k: float(v) for k, v in (result.get("timings_ms") or {}).items()},
         tags=tuple(question.get("tags", ())),
         answer_words=None if result.get("abstained") else len(_CITATION_MARKER.sub("", result.get("answer", "")).split()),
+        model_kept=model_kept(result),
     )
     if not answerable:
         return score
@@ -249,6 +253,21 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+MODEL_WORDS = ("generated", "regenerated")  # rag.forms: answer sources that are the model's words
+
+
+def model_kept(result: Mapping) -> bool | None:
+    """Whether the model's reply was kept (None: no model was asked). A reply that failed the grounding check leaves
+    its reason in the answer's notes (rag.forms.GROUNDING_FAILED)."""
+    from rag.forms import GROUNDING_FAILED
+
+    if result.get("answer_source") in MODEL_WORDS:
+        return True
+    if any(GROUNDING_FAILED in note for note in result.get("notes", [])):
+        return False
+    return None
+
+
 def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float | int | None]:
     """Every metric over `scores`; None where the metric has no question to be computed on."""
     answerable = [s for s in scores if s.answerable]
@@ -269,6 +288,7 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float | int | None]:
     metrics["answer_words_p50"] = percentile(lengths, 50)
     metrics["answer_words_p90"] = percentile(lengths, 90)
     metrics["f1"] = _mean([s.f1 for s in answerable])
+    metrics["model_kept"] = _mean([s.model_kept for s in scores if s.model_kept is not None])
     metrics["speaker_accuracy"] = _mean([bool(s.speaker_ok) for s in cited])
     n_citations = sum(s.citations for s in answerable)
     metrics["citation_precision"] = sum(s.relevant_citations for s in answerable) / n_citations if n_citations else None

@@ -319,11 +319,18 @@ def evaluate(
     retriever: Optional[str] = RetrieverOpt,
     k: Optional[int] = typer.Option(None, "--k", "-k", help="Passages to retrieve."),
     limit: Optional[int] = typer.Option(None, help="Only the first N questions."),
+    dialogues: Optional[Path] = typer.Option(
+        None, "--dialogues", help="A dialogue set (eval/dialogues.jsonl): conversations answered turn by turn; scores how follow-ups are resolved."
+    ),
 ) -> None:
-    """Run the eval question set through the pipeline and report metrics."""
-    from eval.harness import run_cli
+    """Run the eval question set (or a dialogue set) through the pipeline and report metrics."""
+    from eval.harness import run_cli, run_dialogues_cli
 
-    run_cli(load_settings(generator=generator, retriever=retriever), questions=questions, out=out, k=k, limit=limit)
+    settings = load_settings(generator=generator, retriever=retriever)
+    if dialogues is not None:
+        run_dialogues_cli(settings, dialogues, out=out)
+        return
+    run_cli(settings, questions=questions, out=out, k=k, limit=limit)
 
 
 def main() -> None:

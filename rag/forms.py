@@ -153,6 +153,7 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 
 # -- the answer ------------------------------------------------------------------------------------------
 GENERATED, REGENERATED, QUOTE, ATTRIBUTION = "generated", "regenerated", "quote", "attribution"
+GROUNDING_FAILED = "failed the grounding check"  # in an answer's notes: the model's reply was replaced (eval.metrics)
 
 
 @dataclass
@@ -277,7 +278,7 @@ def compose(plan, reply: str | None, directory=None, retry: Callable[[], str] | 
                 # glance, and a short reply that misses the point is not all they see.
                 draft.beside = " ".join(e.text for e in sorted(quoted, key=lambda e: e.start))
                 return draft
-            notes.append(f"the {'first' if attempt == 0 else 'second'} answer failed the grounding check ({_reason(draft)})")
+            notes.append(f"the {'first' if attempt == 0 else 'second'} answer {GROUNDING_FAILED} ({_reason(draft)})")
             if retry is None or attempt == 1:
                 break
             attempts.append((retry(), REGENERATED))

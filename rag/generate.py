@@ -263,11 +263,13 @@ class OnnxGenerator:
         self.max_new_tokens = max_new_tokens
         self._lock = threading.Lock()  # one generation at a time: concurrent ones would share the two cores anyway
 
+    def prompt(self, question: str, passages: list[Passage], instruction: str | None = None) -> str:
+        return build_prompt(self.tokenizer, question, passages, instruction, chat=self.tokenizer.chat_template is not None)
+
     def stream(self, question: str, passages: list[Passage], instruction: str | None = None) -> Iterator[str]:
         import onnxruntime_genai as og
 
-        prompt = build_prompt(self.tokenizer, question, passages, instruction, chat=self.tokenizer.chat_template is not None)
-        tokens = self.og_tokenizer.encode(prompt)[-2048:]
+        tokens = self.og_tokenizer.encode(self.prompt(question, passages, instruction))[-2048:]
         with self._lock:
             params = og.GeneratorParams(self.model)
             params.set_search_options(do_sample=False, max_length=len(tokens) + self.max_new_tokens)

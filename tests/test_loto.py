@@ -17,7 +17,7 @@ from eval import loto
 from index.settings import PROJECT_ROOT, Settings
 
 MARGIN = 0.03
-MEASURED = {"accuracy": 0.0, "speaker_accuracy": 0.0, "abstain_unanswerable": 0.0}
+MEASURED = {"accuracy": 0.694, "speaker_accuracy": 0.839, "abstain_unanswerable": 0.353}
 
 
 @pytest.fixture(scope="module")
