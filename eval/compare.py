@@ -172,7 +172,19 @@ def corpus_section(summaries: dict[str, dict], command: str, date: str) -> str:
         "the verbatim sentences shown beside it does; F1: token F1 of the short answer; words p50: its median length; "
         "model kept: of the answers a model was asked to write, the share whose words passed the grounding check (the rest "
         "show the quoted sentence); latencies are whole answers on a shared 2-core machine.",
+        "",
+        "By the failure class a development question exercises (eval/CORPUS_SPEC.md; a question may carry several tags, "
+        "and the bundled set carries none):",
+        "",
+        markdown_table(["class", "generator", "n", *(label for key, label in TAG_COLUMNS)], [
+            [tag, generator, str(metrics.get("n", 0)), *(cell(metrics.get(key), key) for key, _ in TAG_COLUMNS)]
+            for generator, summary in summaries.items() for tag, metrics in sorted(summary.get("by_tag", {}).items())
+        ], left=2),
     ])
+
+
+TAG_COLUMNS = [("accuracy", "acc."), ("accuracy_shown", "acc. shown"), ("speaker_accuracy", "speaker"), ("citation_precision", "cite P"),
+               ("abstain_unanswerable", "not covered"), ("false_refusal", "refused"), ("hit@5", "hit@5")]
 
 
 def dialogue_section(summaries: dict[str, dict], command: str, date: str) -> str:
@@ -210,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from eval.corpus import build_corpus, default_sets
     from eval.dialogues import evaluate_dialogues
-    from eval.harness import DEFAULT_QUESTIONS, corpus_table, evaluate, evaluate_corpus, load_questions
+    from eval.harness import DEFAULT_QUESTIONS, corpus_table, evaluate, evaluate_corpus, load_questions, set_progress
     from rag.console import console, errors
     from rag.pipeline import Pipeline
 
@@ -253,14 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             errors.print(f"[yellow]skipping the {generator} generator:[/] {error}", highlight=False)
             continue
         with Progress(*columns, console=errors) as bar:
-            tasks = {}
-
-            def progress(name: str, done: int, total: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(f"{name[:36]} ({generator})", total=total)
-                bar.update(tasks[name], completed=done)
-
-            summaries[generator] = evaluate_corpus(corpus.settings, sets, base / f"corpus-{generator}", generator=generator, progress=progress,
+            summaries[generator] = evaluate_corpus(corpus.settings, sets, base / f"corpus-{generator}", generator=generator, progress=set_progress(bar, generator),
                                                    command=command, pipeline=corpus).summary
             dialogue_task = bar.add_task(f"dialogues ({generator})", total=None)
             dialogue_summaries[generator] = evaluate_dialogues(corpus.settings, base / f"dialogues-{generator}", generator=generator, pipeline=corpus,

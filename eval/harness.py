@@ -213,6 +213,18 @@ def evaluate_corpus(
     return CorpusRun(runs, summary)
 
 
+def set_progress(bar, label: str) -> Callable[[str, int, int], None]:
+    """evaluate_corpus's progress callback: one bar of the rich Progress `bar` per question set."""
+    tasks = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(f"{name[:36]} ({label})", total=total)
+        bar.update(tasks[name], completed=done)
+
+    return progress
+
+
 def run_cli(settings, questions: Sequence[Path] | None = None, out: Path | None = None, k: int | None = None, limit: int | None = None) -> None:
     import sys
 
@@ -248,14 +260,7 @@ def run_cli(settings, questions: Sequence[Path] | None = None, out: Path | None 
         with console.status("Indexing the transcripts of the question sets (once)..."):
             corpus = build_corpus(settings, sets)
         with Progress(*columns, console=errors) as bar:
-            tasks = {}
-
-            def progress(name: str, done: int, total: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(f"{name[:40]} ({label})", total=total)
-                bar.update(tasks[name], completed=done)
-
-            corpus_run = evaluate_corpus(corpus, sets, out, k=k, limit=limit, progress=progress, command=command)
+            corpus_run = evaluate_corpus(corpus, sets, out, k=k, limit=limit, progress=set_progress(bar, label), command=command)
     except (QuestionSetError, CorpusError) as error:
         fail(str(error), 2)
     except (QuestionError, IndexError_, RuntimeError) as error:

@@ -41,7 +41,7 @@ LATENCY = ["n", "retrieve_p50_ms", "retrieve_p95_ms", "generate_p50_ms", "genera
 def fmt(value, key: str = "") -> str:
     if value is None:
         return "–"
-    if key.endswith("_ms"):
+    if key.endswith("_ms") or key.startswith("answer_words"):
         return f"{value:.0f}"
     if isinstance(value, float):
         return f"{value:.3f}"

@@ -250,16 +250,18 @@ class OnnxGenerator:
     `SentenceEnd`). Measured on 2 cores (docs/benchmarks.md), it writes a short answer several times faster than
     transformers' generate()."""
 
-    def __init__(self, name: str, model_dir: Path, tokenizer, max_new_tokens: int, threads: int = 0):
+    def __init__(self, name: str, model_dir: Path, tokenizer, max_new_tokens: int, threads: int = 0, copy_spans: bool = False):
         import onnxruntime_genai as og
 
         self.name = name
+        self.copy_spans = copy_spans
         config = og.Config(str(model_dir))
         if threads:
             config.overlay(json.dumps({"model": {"decoder": {"session_options": {"intra_op_num_threads": threads}}}}))
         self.model = og.Model(config)
         self.og_tokenizer = og.Tokenizer(self.model)
-        self.tokenizer = tokenizer  # the transformers tokenizer: its chat template builds the prompt
+        self.tokenizer = tokenizer  # the transformers tokenizer (the same vocabulary): its chat template builds the prompt
+        self.eos_ids = sorted({i for i in [tokenizer.eos_token_id, *self.og_tokenizer.eos_token_ids] if i is not None})
         self.max_new_tokens = max_new_tokens
         self._lock = threading.Lock()  # one generation at a time: concurrent ones would share the two cores anyway
 
@@ -276,10 +278,18 @@ class OnnxGenerator:
             generator = og.Generator(self.model, params)
             generator.append_tokens(tokens)
             decoder = self.og_tokenizer.create_stream()
-            reply = ""
+            spans = CopySpans(self.tokenizer, [p.chunk.text for p in passages], 0, self.eos_ids) if self.copy_spans else None
+            reply, reply_ids = "", []
             while not generator.is_done():
+                if spans is not None:
+                    logits = generator.get_logits()
+                    mask = np.full_like(logits, -np.inf)
+                    mask[..., spans.allowed(reply_ids)] = 0.0
+                    generator.set_logits(logits + mask)
                 generator.generate_next_token()
-                piece = decoder.decode(generator.get_next_tokens()[0])
+                token = int(generator.get_next_tokens()[0])
+                reply_ids.append(token)
+                piece = decoder.decode(token)
                 if not piece:
                     continue
                 if reply_over(reply + piece):
@@ -301,6 +311,7 @@ def export_onnx(source: Path, cache_root: Path) -> Path:
 
     from filelock import FileLock
 
+    cache_root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_root / "convert.lock")):
         if (target / "genai_config.json").exists():
             return target
@@ -311,6 +322,7 @@ def export_onnx(source: Path, cache_root: Path) -> Path:
                    "-p", "fp32", "-e", "cpu", "-c", str(cache_root / "onnx-export-cache")]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0 or not (staging / "genai_config.json").exists():
+            shutil.rmtree(staging, ignore_errors=True)
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(f"exporting {source} for onnxruntime-genai failed: {tail[0]}")
         shutil.rmtree(cache_root / "onnx-export-cache", ignore_errors=True)
@@ -333,7 +345,8 @@ def load_causal(settings: Settings):
         if not isinstance(path, Path):
             raise RuntimeError(f"the onnx runtime needs a local model directory, not {source!r}; use --causal-runtime torch")
         tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-        return OnnxGenerator("causal", export_onnx(path, settings.model_cache), tokenizer, settings.max_new_tokens, settings.generation_threads)
+        return OnnxGenerator("causal", export_onnx(path, settings.model_cache), tokenizer, settings.max_new_tokens, settings.generation_threads,
+                             copy_spans=settings.copy_spans)
     tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(str(path), trust_remote_code=False)
     return TransformersGenerator(

@@ -97,7 +97,10 @@ class Pipeline:
         return self._embedder
 
     def warm_up(self, generator: str | None = None) -> None:
+        """Load what the first answer would otherwise wait for: the index, the models and the answer stage's word and
+        sentence tables."""
         self.retriever.search("warm up", k=1)
+        self._resources()
         self.generator(generator)
 
     def reload_index(self) -> None:
@@ -183,6 +186,7 @@ class Pipeline:
         k = k or self.settings.retrieve_k
         generator_name = generator or self.settings.generator
         model = self.generator(generator_name)  # loaded before the clock starts: timings measure answering
+        self._resources()  # likewise the answer stage's tables, built once per index
         started = time.perf_counter()
         resolution = resolve(question, history, self.speakers)
         asked = resolution.question

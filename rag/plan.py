@@ -155,7 +155,7 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
 def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resources: Resources, notes: list[str]) -> Draft | None:
     """The answer when the question asks about what the turns do (who asked, who corrected, where someone stands) or
     about a speaker's role; None for every other question."""
-    sessions = set(query.sessions) or {p.chunk.session_id for p in passages[:3]}
+    sessions = set(query.sessions) or sessions_naming(query, {p.chunk.session_id for p in passages[:3]}, resources)
     annotations, directory = resources.annotations, resources.directory
     if resources.locate is None or resources.text_of is None:
         return profile_answer(query.targets, passages, directory) if query.form == ROLE else None
@@ -219,6 +219,16 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     if query.form == ROLE:
         return profile_answer(query.targets, passages, directory)
     return None
+
+
+def sessions_naming(query, candidates: set[str], resources: Resources) -> set[str]:
+    """Of `candidates`, the sessions whose turns say every specific name of the question ("RiskLens"): a name said in
+    one session only tells which session a "who corrected ..." means. All of them when no name narrows them."""
+    names = [fold(n) for n in focus_names(query, resources)]
+    if not names or len(candidates) < 2:
+        return candidates
+    naming = {s for s in candidates if all(any(n in fold(t.text) for t in resources.session_turns(s)) for n in names)}
+    return naming or candidates
 
 
 def _moderator_answer(sessions: set[str], resources: Resources) -> Draft | None:

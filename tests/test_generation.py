@@ -399,3 +399,32 @@ def test_default_generator_holds_its_measured_quality(pipeline):
     overall = m.compute(results, questions, grounding)["overall"]
     for metric, floor in FLOOR.items():
         assert overall[metric] >= floor - MARGIN, f"{metric} {overall[metric]:.3f} fell below the measured {floor:.3f} - {MARGIN}"
+
+
+# -- the causal model on onnxruntime-genai -----------------------------------------------------------------
+@pytest.mark.slow
+def test_onnx_and_torch_runtimes_write_the_same_reply(pipeline, causal):
+    """The default runtime (the model exported to onnxruntime-genai) decodes greedily like transformers' generate()."""
+    import dataclasses
+
+    from rag.generate import OnnxGenerator, TransformersGenerator, load_causal
+
+    assert isinstance(causal, OnnxGenerator)
+    torch_model = load_causal(dataclasses.replace(pipeline.settings, causal_runtime="torch"))
+    assert isinstance(torch_model, TransformersGenerator)
+    question = "How many member states does the Economic Community of West African States comprise?"
+    plan = plan_for(pipeline, question)
+    replies = ["".join(model.stream(question, plan.context, plan.instruction)) for model in (causal, torch_model)]
+    assert replies[0].strip() and af.clean_generated(replies[0]) == af.clean_generated(replies[1]), replies
+
+
+def test_a_failed_export_leaves_nothing_behind(tmp_path):
+    from rag.generate import export_onnx
+
+    source = tmp_path / "not-a-model"
+    source.mkdir()
+    (source / "config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="exporting .*not-a-model.* failed"):
+        export_onnx(source, tmp_path / "models")
+    assert not (tmp_path / "models" / "not-a-model-onnx").exists()
+    assert not (tmp_path / "models" / "not-a-model-onnx.tmp").exists()
