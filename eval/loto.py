@@ -5,8 +5,8 @@ Every question of the development sets (eval/devsets/, each beside its transcrip
 bundled set is answered once per candidate set of sentence-scoring weights, on one index holding every transcript,
 with abstention off; each answer keeps the confidence signals abstention reads. A threshold rule is then replayed on
 those records without answering again. For each development transcript, the weights and thresholds that do best on
-the other development transcripts (most right answers and right refusals, at most MAX_REFUSED of the answerable
-questions refused) are applied to it; the headline is the mean over transcripts of those held-out figures. The values
+the other development transcripts (most right answers and right refusals, each wrong refusal counted as a loss) are
+applied to it; the headline is the mean over transcripts of those held-out figures. The values
 chosen on all development transcripts are the defaults (index/settings.py, rag/evidence.py), and the bundled set is
 scored with them. Writes docs/eval.md (section "held-out") and <data dir>/eval-out/loto.json.
 """
@@ -29,7 +29,10 @@ from eval.report import markdown_table
 from index.settings import PROJECT_ROOT, Settings
 
 DOC = PROJECT_ROOT / "docs" / "eval.md"
-MAX_REFUSED = 0.05  # answerable questions refused, at most (the target of the project)
+# The target for answerable questions refused is 0.05; it is reported, not imposed on the choice. Imposed as a cap, it
+# made a fold's choice jump over a single question to rules that refuse almost nothing (answer-type check off): held-out
+# "not covered" 0.42 against 0.67 without the cap, and the cap was not met held out either (0.056 against 0.061).
+REFUSED_TARGET = 0.05
 # The sentence-scoring weights tried (rag/evidence.py): the ones that decide between sentences of other speakers,
 # sessions and kinds of fact. The other weights were set on the bundled set before the development transcripts existed.
 WEIGHT_GRID = {
@@ -102,6 +105,7 @@ def refused(result: dict, thresholds: dict) -> bool:
     return (
         c.get("similarity", 1.0) < thresholds["abstain_threshold"]
         or c.get("coverage", 1.0) < thresholds["abstain_min_coverage"]
+        or c.get("coverage", 1.0) <= 0.0
         or (thresholds["abstain_on_answer_type"] and not c.get("type_found", True))
     )
 
@@ -145,7 +149,7 @@ class Signals:
         )
 
     def refused(self, t: dict) -> np.ndarray:
-        stopped = self.hard | (self.similarity < t["abstain_threshold"]) | (self.coverage < t["abstain_min_coverage"])
+        stopped = self.hard | (self.coverage <= 0.0) | (self.similarity < t["abstain_threshold"]) | (self.coverage < t["abstain_min_coverage"])
         return stopped | (t["abstain_on_answer_type"] & ~self.type_found)
 
     def utility(self, t: dict) -> tuple[float, float]:
@@ -159,13 +163,13 @@ class Signals:
 
 
 def choose(by_weights: dict[int, dict[str, list[Record]]], training: Sequence[str]) -> tuple[int, dict, float]:
-    """(weights index, thresholds, utility) doing best on the `training` sets, refusing at most MAX_REFUSED."""
+    """(weights index, thresholds, utility) doing best on the `training` sets."""
     best = None
     for index, per_set in by_weights.items():
         signals = Signals.of({name: per_set[name] for name in training})
         for thresholds in threshold_configs():
-            value, refusal = signals.utility(thresholds)
-            if refusal <= MAX_REFUSED and (best is None or value > best[2] + 1e-9):
+            value, _ = signals.utility(thresholds)
+            if best is None or value > best[2] + 1e-9:
                 best = (index, thresholds, value)
     return best
 
@@ -196,7 +200,7 @@ def run(settings: Settings, progress=None, weight_grid: dict | None = None) -> d
     bundled = score(by_weights[index][BUNDLED], thresholds) if BUNDLED in by_weights[index] else None
     mean = {key: _mean([f["metrics"].get(key) for f in folds.values()]) for key in REPORTED}
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "folds": folds, "mean": mean, "chosen_on_all": shipped,
-            "bundled_with_chosen": bundled, "weight_grid": weight_grid, "threshold_grid": THRESHOLD_GRID, "max_refused": MAX_REFUSED}
+            "bundled_with_chosen": bundled, "weight_grid": weight_grid, "threshold_grid": THRESHOLD_GRID}
 
 
 def _mean(values) -> float | None:
@@ -217,7 +221,8 @@ def section(report: dict, command: str) -> str:
         "",
         f"Measured {report['date']} with `{command}` (eval/loto.py): the five development transcripts of eval/transcripts/ and the "
         "bundled one indexed together; for each transcript, the sentence-scoring weights and abstention thresholds that did best "
-        f"on the other four (most right answers and right refusals, at most {MAX_REFUSED:.0%} of answerable questions refused) "
+        "on the other four (most right answers and right refusals; an answerable question refused counts as a wrong answer; "
+        f"the {REFUSED_TARGET:.0%} target for refused answerable questions is reported, not imposed: see eval/loto.py) "
         "are applied to it. Default extractive generator, hybrid retriever. Accuracy reads the short answer alone; "
         "\"acc. shown\" also reads the verbatim sentences shown beside it.",
         "",

@@ -43,17 +43,23 @@ class Confidence:
         }
 
 
-def coverage(query, passages: list[Passage], weights: TermWeights) -> float:
+def coverage(query, passages: list[Passage], resources) -> float:
     """IDF-weighted share of the question's focus words (and the names it uses) found in `passages` (by stem, with the
-    speakers' names): a question whose rare words ("founded", "latency", "NIS2") occur nowhere near the retrieved text
-    is probably not covered. For a question about what a named speaker said, only that speaker's passages count."""
+    speakers' names and the roles they were introduced with): a question whose rare words ("founded", "latency", "NIS2")
+    occur nowhere near the retrieved text is probably not covered. For a question about what a named speaker said, only
+    that speaker's passages count, and the words naming the speaker ("the Cuban deputy minister") are found in the role
+    the speaker directory gives them."""
     focus = set(query.focus) | {w for name in query.names for w in content_words(name)}
     if not focus:
         return 1.0
     # An unnamed turn (">>" with no name) may be the target's: it counts as theirs.
     keys = {(t.session_id, key) for t in query.targets for key in (t.key, "UNKNOWN")} if query.kind == "speaker_view" else set()
     searched = [p for p in passages if not keys or (p.chunk.session_id, p.chunk.speaker) in keys] or passages
-    present = {stem(w) for p in searched for w in words(f"{p.chunk.speaker_name} {p.chunk.text}")}
+    directory = getattr(resources, "directory", None)
+    roles = {directory.describe(p.chunk.session_id, p.chunk.speaker, p.chunk.turn_no) or "" for p in searched} if directory is not None else set()
+    text = " ".join([*(f"{p.chunk.speaker_name} {p.chunk.text}" for p in searched), *roles])
+    present = {stem(w) for w in words(text)}
+    weights = resources.weights
     total = sum(weights.weight(w) for w in focus)
     return sum(weights.weight(w) for w in focus if stem(w) in present) / total
 
@@ -233,7 +239,7 @@ def measure(query, passages: list[Passage], evidence: list[Evidence], resources,
     return Confidence(
         similarity=max((p.similarity for p in passages), default=0.0),
         evidence=evidence[0].score if evidence else float("-inf"),
-        coverage=coverage(query, passages, resources.weights),
+        coverage=coverage(query, passages, resources),
         type_found=type_found,
         local_coverage=local,
         missing_weight=missing,
@@ -246,6 +252,8 @@ def refusal(confidence: Confidence, has_evidence: bool, settings) -> str | None:
         return "no passage was retrieved"
     if confidence.similarity < settings.abstain_threshold:
         return f"the closest passage's similarity {confidence.similarity:.2f} is below {settings.abstain_threshold:.2f}"
+    if confidence.coverage <= 0.0:
+        return "none of the question's key words occur in the retrieved passages"
     if confidence.coverage < settings.abstain_min_coverage:
         return f"only {confidence.coverage:.0%} of the question's key words occur in the retrieved passages"
     if settings.abstain_on_answer_type and not confidence.type_found:

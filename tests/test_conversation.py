@@ -35,8 +35,9 @@ def test_she_skips_a_person_the_transcript_calls_he(pipeline):
 
 
 def test_what_about_carries_the_question_over_to_another_speaker(pipeline):
-    _, follow_up = converse(pipeline, "What did Folake Olagunju say about resources?", "What about the EFF speaker?")
-    assert follow_up.resolved_question == "What did the EFF speaker say about resources?"
+    # (Katitza Rodriguez never speaks of resources: asked about them, the right answer is "not covered".)
+    _, follow_up = converse(pipeline, "What did Folake Olagunju say about human rights?", "What about the EFF speaker?")
+    assert follow_up.resolved_question == "What did the EFF speaker say about human rights?"
     assert follow_up.citations and follow_up.citations[0].passage.chunk.speaker == "KATITZA RODRIGUEZ"
 
 

@@ -17,7 +17,7 @@ from eval import loto
 from index.settings import PROJECT_ROOT, Settings
 
 MARGIN = 0.03
-MEASURED = {"accuracy": 0.694, "speaker_accuracy": 0.839, "abstain_unanswerable": 0.353}
+MEASURED = {"accuracy": 0.698, "speaker_accuracy": 0.843, "abstain_unanswerable": 0.642}
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,8 @@ def test_held_out_mean_holds(report, metric):
 
 
 def test_each_fold_refuses_few_answerable_questions(report):
-    # The thresholds are chosen to refuse at most loto.MAX_REFUSED of the training sets' answerable questions; a held-out
-    # transcript may refuse a few more, but not a large share.
+    # Each refused answerable question counts as a loss when the thresholds are chosen; a held-out transcript may refuse
+    # more than the 5% target, but not a large share.
     for name, fold in report["folds"].items():
         assert fold["metrics"]["false_refusal"] <= 0.15, (name, fold["thresholds"])
 
