@@ -227,8 +227,11 @@ class Pipeline:
         index = self.index
         cached = self._answer_resources
         if cached is None or cached[0] is not index:
+            from rag import spans
             from rag.evidence import SentenceVectors, TermWeights
             from rag.plan import Resources
+
+            spans.warm_up()
 
             resources = Resources(
                 embedder=self.embedder,
