@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_loto:
         from eval import loto
 
-        loto.main(["--doc", str(args.doc)] + (["--out", str(base)] if args.out else []))
+        loto.main(["--doc", str(args.doc), "--command", command] + (["--out", str(base)] if args.out else []))
     console.print(f"Updated {args.doc}")
     return 0
 

@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.loto", description=__doc__.splitlines()[0])
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--out", type=Path, help="where loto.json goes (default: eval-out/ in the data directory)")
+    parser.add_argument("--command", help=argparse.SUPPRESS)  # how the caller was run, for the doc (make eval)
     args = parser.parse_args(argv)
     import rag.cli  # noqa: F401  the offline, quiet environment every entry point runs in
 
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     out = (args.out or settings.home / "eval-out") / "loto.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    command = "make eval" if argv is None and len(sys.argv) == 1 else "python -m eval.loto " + " ".join(argv or sys.argv[1:])
+    command = args.command or ("python -m eval.loto " + " ".join(sys.argv[1:])).strip()
     update_doc(args.doc, {"held-out": section(report, command)})
     for name, fold in report["folds"].items():
         console.print(f"{name[:40]:40} " + "  ".join(f"{LABELS[k]} {_fmt(fold['metrics'].get(k))}" for k in REPORTED), highlight=False)
