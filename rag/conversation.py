@@ -27,8 +27,9 @@ from rag.query import FOLLOWING
 PERSON_PRONOUNS = {"he": "he", "him": "he", "his": "he", "himself": "he", "she": "she", "her": "she", "hers": "she", "herself": "she",
                    "they": None, "them": None, "their": None, "theirs": None}
 _PERSON_PRONOUN = re.compile(r"\b(he|him|his|himself|she|her|hers|herself|they|them|their)\b", re.I)
-# "it", and "that"/"this" standing alone at the end or after a preposition ("Who supported that?", "What about this?").
-_THING = re.compile(r"\bit\b(?!\s+(?:is|was)\s+(?:a|an|the)\b)|(?:(?<=\babout\s)|(?<=\bon\s)|(?<=\bwith\s)|(?<=\bfor\s)|(?<=\bagainst\s)|(?<=\bsupport\s)|(?<=\boppose\s))(?:that|this)\b|\b(?:that|this)(?=\s*[?.!]?\s*$)", re.I)
+# "it", and "that"/"this" standing alone at the end or after a preposition ("Who supported that?", "What about this?");
+# not the "it" of "how long does it take to ...", which stands for nothing.
+_THING = re.compile(r"\bit\b(?!\s+(?:is|was)\s+(?:a|an|the)\b)(?!\s+(?:takes?|took)\b[^?]*\bto\s+\w)|(?:(?<=\babout\s)|(?<=\bon\s)|(?<=\bwith\s)|(?<=\bfor\s)|(?<=\bagainst\s)|(?<=\bsupport\s)|(?<=\boppose\s))(?:that|this)\b|\b(?:that|this)(?=\s*[?.!]?\s*$)", re.I)
 # "that proposal", "the treaty": a reference to the last topic when it is about one ("a 1 percent levy" for "that levy").
 _PHRASE = re.compile(r"\b(?:that|this|the|the\s+same|its|their)\s+(?P<noun>proposal|idea|plan|treaty|convention|fund|levy|point|issue|topic|figure|number|law|rule|register|moratorium|initiative|programme|program|project|survey|study|report|pilot|case|ban|tax|clauses|network|company|organisation|organization|alliance|charter|document|annex|platform|consortium|agency|bank|authority|commission)\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(?:and\s+)?(?:why|how|when|where|who|what|really|how\s+so|in\s+what\s+way)\s*\??\s*$", re.I)
@@ -128,7 +129,8 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
 
     named = {m.speaker.name for m in directory.match(text) if m.how == "name"} if directory is not None else set()
     rewritten, notes = text, []
-    pronoun = _PERSON_PRONOUN.search(rewritten)
+    own = _own_antecedent(text)
+    pronoun = next((m for m in _PERSON_PRONOUN.finditer(rewritten) if own is None or m.start() != own.start()), None)
     other = _OTHER_ONE.search(rewritten) or _THAT_PERSON.search(rewritten)
     thing_pronoun = pronoun is not None and pronoun.group(1).lower() in ("they", "them", "their", "theirs") and not last.about_person
     if (pronoun and not thing_pronoun) or other:
@@ -162,7 +164,8 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
         notes.append(f"it = {thing or topic}")
     # "And his name?", "And how many members?": short, or opened with "and" and nothing above resolved.
     elliptic = len(content_words(text)) <= SHORT_WORDS or (_LEADING_AND.match(text) is not None and rewritten == text and len(content_words(text)) <= 5)
-    if (rewritten == text and _REFERS.search(text) and not named) or (elliptic and not own_things):
+    refers = _REFERS.search(text if own is None else text[: own.start()] + text[own.end() :])
+    if (rewritten == text and refers and not named) or (elliptic and not own_things):
         # A reference nothing above could place ("the wrong figure", "those statistics"), or a short follow-up with no
         # subject of its own ("And how many members?", "And his name?"): the last question goes with it.
         rewritten = f"{rewritten.rstrip(' ?')}{FOLLOWING}{last.question.split(FOLLOWING)[0].rstrip(' ?')}?"
@@ -174,6 +177,17 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
     return Resolution(rewritten, True, last.sessions, tuple(notes))
 
 
+def _own_antecedent(text: str) -> re.Match | None:
+    """The "they", "them" or "their" of a question that names its own plural before it ("Who asked whether refugees can
+    see their data?"): it refers to that, not to the conversation."""
+    pronoun = _THEY.search(text)
+    if pronoun is None:
+        return None
+    before = content_words(text[: pronoun.start()])
+    return pronoun if any(len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) for w in before) else None
+
+
+_THEY = re.compile(r"\b(?:they|them|their|theirs)\b", re.I)
 RECENT = 3  # earlier exchanges a pronoun may reach back to, the last one first
 SHORT_WORDS = 2  # a follow-up of this many content words or fewer has no subject of its own
 _ITS = re.compile(r"\bits\b", re.I)

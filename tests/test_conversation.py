@@ -112,3 +112,21 @@ def test_the_terminal_chat_keeps_the_conversation(settings):
     assert "Katitza Rodriguez" in run.stdout and "[1]" in run.stdout
     # After /reset there is nobody for "he" to be: the question is answered as it is, not as a follow-up.
     assert run.stdout.count("Answered as:") == 1
+
+
+def test_their_with_a_plural_of_its_own_stays_in_the_question(pipeline):
+    # "their" follows "member states" in the question itself: the question stands alone and is not read with the last.
+    _, follow_up = converse(pipeline, "What did Folake Olagunju say about resources?", "Do member states have the capacity to protect their networks?")
+    assert follow_up.resolved_question == follow_up.question
+
+
+def test_their_without_a_plural_of_its_own_still_refers_back(pipeline):
+    _, follow_up = converse(pipeline, "What did Folake Olagunju say about resources?", "And what are their priorities?")
+    assert follow_up.resolved_question != follow_up.question
+
+
+def test_the_it_of_how_long_does_it_take_stands_for_nothing():
+    from rag.conversation import _THING
+
+    assert _THING.search("How long does it take to ratify the convention?") is None
+    assert _THING.search("How much does it cost?") is not None
