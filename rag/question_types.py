@@ -195,7 +195,7 @@ def counted_nouns(question: str) -> frozenset[str]:
 # "Who asked whether ...", "Where is the participant who asked about X from?", "Which question did the online moderator
 # relay from X?": the asker of a question read out or put at the microphone.
 _ASKS_ASKER = re.compile(
-    r"\b(?:who|which\s+(?:[\w\u2011-]+\s+){0,2}?(?:participant|person|member|delegate|one))\s+(?:\w+\s+){0,3}?(?:asked|ask|asks|wanted\s+to\s+know|submitted|raised\s+the\s+question|put\s+(?:a|the)\s+question)\b"
+    r"\b(?:who|which\s+(?:[\w\u2011-]+\s+){0,2}?(?:participant|person|member|delegate|one))\s+(?:\w+\s+){0,3}?(?:asked|ask|asks|wanted\s+to\s+know|submitted|(?:raised|put|sent|posed|typed|wrote)\s+(?:in\s+)?(?:a|the|this|that)\s+(?:\w+\s+)?question)\b"
     r"|\b(?:participant|person|member|delegate|questioner)\s+who\s+(?:\w+\s+){0,2}?(?:asked|wanted\s+to\s+know|raised|submitted)\b"
     r"|\bwho\s+came\s+to\s+the\s+(?:mic|microphone)\b|\bquestion\s+(?:did|from)\b"
     r"|\b(?:participants|people)\s+(?:\w+\s+){0,2}?questions?\s+(?:were\s+)?(?:read\s+out|relayed)\b",

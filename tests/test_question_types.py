@@ -78,6 +78,8 @@ def test_focus_words_leave_out_the_words_that_only_ask():
         ("What is the correct rate of Kenya's universal service levy on operators?", False, False, True, False),
         ("At the town hall on algorithms in public services, who relayed the remote participants' questions?", False, False, False, True),
         ("What did Olga Cavalli ask Christopher Painter?", False, False, False, False),
+        ("Who sent the remote question asking whether refugees can correct their data?", True, False, False, False),
+        ("Who posed a question about data retention?", True, False, False, False),
     ],
 )
 def test_questions_about_the_discourse(question, asker, corrector, correction, relayer):
