@@ -98,9 +98,24 @@ def warm_up() -> None:
 
 @lru_cache(maxsize=1)
 def _quantity_parser():
-    import quantulum3.classifier
+    import sys
+    import warnings
 
-    quantulum3.classifier.USE_CLF = False  # its classifier is a pickle: never loaded
+    # Its classifier is a pickle, never loaded (USE_CLF off). quantulum3 turns the classifier on when `import joblib`
+    # succeeds, and imports scikit-learn with it (2.5 s here): joblib is hidden while quantulum3 is imported, so
+    # neither is, and it is put back as it was.
+    hidden = sys.modules.get("joblib")
+    sys.modules["joblib"] = None  # an import of a module mapped to None raises ImportError
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Classifier dependencies not installed": it is off on purpose
+            import quantulum3.classifier
+    finally:
+        if hidden is None:
+            del sys.modules["joblib"]
+        else:
+            sys.modules["joblib"] = hidden
+    quantulum3.classifier.USE_CLF = False
     from quantulum3 import parser
 
     return parser
