@@ -103,7 +103,7 @@ def _mixed_case_spellings(keys: set[str], text: str) -> dict[str, list[str]]:
     for size in sorted({len(key.split()) for key in keys}):
         wanted = {key for key in keys if len(key.split()) == size}
         first_words = {key.split()[0] for key in wanted}
-        pattern = r"\b" + r"\s+".join(r"[\w’'.-]+" for _ in range(size)) + r"\b"
+        pattern = r"\b" + r"\s+".join(r"[\w’'.\u2011-]+" for _ in range(size)) + r"\b"
         for match in re.finditer(pattern, text):
             run = match.group(0)
             first = run.split(None, 1)[0]
@@ -124,7 +124,8 @@ def _display_name(key: str, spellings: Counter, candidates: list[str]) -> str:
     if candidates:
         counts = Counter(candidates)
         return max(counts, key=lambda s: (accents(s), counts[s]))
-    return " ".join(w.capitalize() if w.isupper() else w for w in best_header.split())
+    # title(), not capitalize(): each part of a hyphenated or apostrophised name is capitalised ("Adebayo‑Okafor", "O'Brien").
+    return " ".join(w.title() if w.isupper() else w for w in best_header.split())
 
 
 # Self-introductions at the start of an audience turn ("My name is Jinson Alufi, based in Abuja Nigeria").

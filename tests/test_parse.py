@@ -103,3 +103,13 @@ def test_missing_file(tmp_path):
 def test_bare_marker_lines_are_not_turns():
     transcript = parse_text("Title\n\n***\n\n>> ANA: Hi.\n>>\n>> BOB: Hello.\n", source="t.txt")
     assert [t.speaker for t in transcript.turns] == ["ANA", "BOB"]
+
+
+def test_a_hyphenated_name_is_cased_in_each_part(tmp_path):
+    # Headers are in capitals; the display name is the text's own mixed-case spelling, else every part capitalised.
+    path = tmp_path / "hyphen.txt"
+    path.write_text(
+        ">> NGOZI ADEBAYO\u2011OKAFOR: Thank you. I work on community networks.\n\n>> SEAN O'BRIEN: Thanks, Ngozi.\n",
+        encoding="utf-8",
+    )
+    assert [t.speaker_name for t in parse_file(path).turns] == ["Ngozi Adebayo\u2011Okafor", "Sean O'Brien"]
