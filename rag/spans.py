@@ -101,20 +101,20 @@ def _quantity_parser():
     import sys
     import warnings
 
-    # Its classifier is a pickle, never loaded (USE_CLF off). quantulum3 turns the classifier on when `import joblib`
-    # succeeds, and imports scikit-learn with it (2.5 s here): joblib is hidden while quantulum3 is imported, so
-    # neither is, and it is put back as it was.
-    hidden = sys.modules.get("joblib")
-    sys.modules["joblib"] = None  # an import of a module mapped to None raises ImportError
+    # Its classifier is a pickle, never loaded (USE_CLF off). quantulum3 turns the classifier on when scikit-learn
+    # imports, and importing it took 2.5 s here: scikit-learn is hidden while quantulum3 is imported (so USE_CLF starts
+    # off) and put back as it was.
+    hidden = sys.modules.get("sklearn")
+    sys.modules["sklearn"] = None  # an import of a module mapped to None raises ImportError
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Classifier dependencies not installed": it is off on purpose
             import quantulum3.classifier
     finally:
         if hidden is None:
-            del sys.modules["joblib"]
+            del sys.modules["sklearn"]
         else:
-            sys.modules["joblib"] = hidden
+            sys.modules["sklearn"] = hidden
     quantulum3.classifier.USE_CLF = False
     from quantulum3 import parser
 
