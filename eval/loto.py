@@ -98,16 +98,16 @@ def answer_all(settings: Settings, sets, weights: dict, progress=None) -> list[R
 
 
 def refused(result: dict, thresholds: dict) -> bool:
-    """Would the answer stage refuse this answer under `thresholds`? (rag.abstain.refusal, replayed.)"""
+    """Would the answer stage refuse this answer under `thresholds`? rag.abstain.refusal, replayed on its signals."""
     if result["abstained"]:
         return True  # refused for a reason no threshold sets (no passage, a session not indexed, nobody asked that)
+    from types import SimpleNamespace
+
+    from rag.abstain import Confidence, refusal
+
     c = result.get("confidence") or {}
-    return (
-        c.get("similarity", 1.0) < thresholds["abstain_threshold"]
-        or c.get("coverage", 1.0) < thresholds["abstain_min_coverage"]
-        or c.get("coverage", 1.0) <= 0.0
-        or (thresholds["abstain_on_answer_type"] and not c.get("type_found", True))
-    )
+    confidence = Confidence(similarity=c.get("similarity", 1.0), evidence=0.0, coverage=c.get("coverage", 1.0), type_found=c.get("type_found", True))
+    return refusal(confidence, True, SimpleNamespace(**thresholds)) is not None
 
 
 def with_thresholds(result: dict, thresholds: dict) -> dict:
@@ -149,6 +149,7 @@ class Signals:
         )
 
     def refused(self, t: dict) -> np.ndarray:
+        """`refused` above, for every record at once."""
         stopped = self.hard | (self.coverage <= 0.0) | (self.similarity < t["abstain_threshold"]) | (self.coverage < t["abstain_min_coverage"])
         return stopped | (t["abstain_on_answer_type"] & ~self.type_found)
 

@@ -62,8 +62,8 @@ class Settings:
     # Sentences of those passages given to the generator: the best-supporting ones, not whole chunks.
     evidence_sentences: int = 3
     # Extractive by default: on the development transcripts SmolLM2-135M ("causal") is no more accurate (its reply
-    # passes the grounding check for 17% of the answers it is asked for; the rest show the same quote) at 1.5 s a median
-    # answer instead of 60 ms, and with copy_spans its words are kept but accuracy drops (docs/eval.md, README).
+    # passes the grounding check for 9-31% of the answers it is asked for; the rest show the same quote) at 1.2 s a
+    # median answer instead of about 50 ms, and with copy_spans its words are kept but accuracy drops (docs/eval.md).
     generator: str = "extractive"
     causal_model: str = "smollm2"
     # What runs the causal model: "onnx" (onnxruntime-genai, the model exported once into the data directory) or
@@ -89,9 +89,8 @@ class Settings:
     # names and numbers states the kind of thing it asks for (an amount for "how much", a year for "which year").
     # Chosen by python -m eval.loto on the five development transcripts (eval/transcripts/), each transcript scored with
     # the values chosen on the other four; these defaults are the values chosen on all five (docs/eval.md, "held-out").
-    # The development questions that are not covered all ask about the session's own subject, so the folds choose no
-    # similarity or coverage floor; a question none of whose key words occur in the passages ("a recipe for chocolate
-    # cake") is refused whatever these values are (rag.abstain.refusal), a rule no set tuned.
+    # Whatever these values, a question none of whose key words occur in the passages ("a recipe for chocolate cake")
+    # is refused (rag.abstain.refusal): a rule, not tuned on any set.
     abstain_threshold: float = 0.28
     abstain_min_coverage: float = 0.35
     abstain_on_answer_type: bool = True
