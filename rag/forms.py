@@ -250,7 +250,7 @@ def compose(plan, reply: str | None, directory=None, retry: Callable[[], str] | 
     if not evidence:
         return Draft("", [], QUOTE, ["no sentence of the passages supports an answer"])
     if form == WHO:
-        found = choose_person(reply or "", evidence, directory, named, plan.who_said)
+        found = choose_person(reply or "", evidence, directory, named, plan.who_said, plan.acted_on)
         if found is not None and found[1].score < evidence[0].score - SECOND_SENTENCE_MARGIN and evidence[0].passage.chunk.speaker in named:
             # "Who trained the coaches in X's case?": X's best sentence names no one, so the answer is in X's words
             # ("people trained by social psychologists"), not a person a far weaker sentence happens to name.
@@ -364,15 +364,17 @@ def _attributed(core: str, item: Evidence, directory) -> str:
     return f"{speaker_of(item.passage, directory).name}: {core}"
 
 
-def choose_person(reply: str, evidence: list[Evidence], directory, named: set[str], who_said: bool) -> tuple[Person, Evidence, str] | None:
+def choose_person(reply: str, evidence: list[Evidence], directory, named: set[str], who_said: bool,
+                  acted_on: set[str] = frozenset()) -> tuple[Person, Evidence, str] | None:
     """The person a "who" question asks for: the one the model named, when that person speaks or is named in the
     evidence; else, for "who said ...", the speaker of the best sentence, and otherwise a person the best
-    sentence names (someone other than those the question names), or its speaker."""
+    sentence names (someone other than those the question names), or its speaker. Never one of `acted_on` (speaker
+    keys: "Who disagreed with the Deputy Mayor?")."""
     candidates: list[tuple[Person, Evidence]] = []
     for item in evidence:
         if not who_said:
-            candidates += [(p, item) for p in people_mentioned(item.text, item.passage.chunk.session_id, directory, named)]
-        if item.passage.chunk.speaker not in named or who_said:
+            candidates += [(p, item) for p in people_mentioned(item.text, item.passage.chunk.session_id, directory, named | acted_on)]
+        if (item.passage.chunk.speaker not in named or who_said) and item.passage.chunk.speaker not in acted_on:
             candidates.append((speaker_of(item.passage, directory), item))
     candidates = [(p, e) for p, e in candidates if p.name and fold(p.name) not in ("unknown", "audience", "moderator")]
     if not candidates:

@@ -93,6 +93,11 @@ class AnswerPlan:
         return {t.key for t in self.query.targets if t.how == "name"}
 
     @property
+    def acted_on(self) -> set[str]:
+        """Speaker keys of the people a "who" question names as acted on: never its answer."""
+        return {t.key for t in self.query.others}
+
+    @property
     def who_said(self) -> bool:
         return self.query.kind == "who_said"
 
@@ -114,7 +119,7 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     measure the confidence."""
     targets = list(query.targets)
     focus = frozenset(t.key for t in (query.answering or targets))
-    addressed = frozenset(t.key for t in targets) - focus
+    addressed = frozenset(t.key for t in targets) - focus | {t.key for t in query.others}
     # A question about a speaker (kind "profile": where they are from, what they do) is answered where they are introduced.
     introductions = frozenset((t.session_id, a, b) for t in targets for a, b in t.speaker.introductions) if query.kind == "profile" else frozenset()
     turns = pointed_turns(query)
@@ -210,7 +215,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             return Draft(f"{name} {discourse.STANCE_WORDS[found.annotation.value]}: {brief(found.evidence.text, query)}", [found.evidence], ATTRIBUTION, [])
     polarity = discourse.asked_polarity(query.text) if query.form == WHO else None
     if polarity is not None:
-        exclude = {t.key for t in query.targets}
+        exclude = {t.key for t in (*query.targets, *query.others)}
         people = discourse.stance_people(query, polarity, *found_args, sessions, exclude, resources.speaker_of_turn)
         if people:
             names = [speaker_of(f.evidence.passage, directory).label() for f in people]
@@ -262,7 +267,7 @@ _MODERATING = re.compile(r"\b(?:moderat\w*|chair(?:ing|ed)?)\b", re.I)
 
 def _corrects_target(annotation: Annotation, query, resources: Resources) -> bool:
     """Does the correction replace a figure that one of the question's named speakers stated earlier in its session?"""
-    named = {t.key for t in query.targets if t.session_id == annotation.session_id}
+    named = {t.key for t in (*query.targets, *query.others) if t.session_id == annotation.session_id}
     replaced = numbers_in(annotation.replaces or "")
     if not named or not replaced:
         return False

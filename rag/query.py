@@ -106,6 +106,9 @@ class Query:
     asks_moderator: bool = False  # "Who moderated the town hall?": the session's moderator, from the speaker directory
     asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
     sessions: tuple[str, ...] = ()  # the sessions the question names by type, title words or date (none: any)
+    # "Who disagreed with the Deputy Mayor?": the people a "who" question names as acted on; never its answer, and not
+    # routed to (their own words rarely say who answered them).
+    others: tuple[Target, ...] = field(default_factory=tuple)
 
     @property
     def routed(self) -> bool:
@@ -158,13 +161,15 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     (index.store.SessionInfo), which it may name by type, title or date."""
     matches = directory.match(question) if directory is not None else []
     targets = tuple(Target(m.speaker, m.how) for m in _strongest(matches))
-    position = None
-    if targets:
-        position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
     # A follow-up read with the question before it (rag.conversation: "And how many members? — following: ..."): what
     # it asks for is read from its own words, what it is about from both.
     asked = question.split(FOLLOWING, 1)[0] if FOLLOWING in question else question.split(" — ", 1)[0]
     form = qt.question_form(asked)
+    others = acted_on_targets(asked, targets, directory) if form == qt.WHO else ()
+    targets = tuple(t for t in targets if t not in others)
+    position = None
+    if targets:
+        position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
     answer_type = qt.answer_type(asked, form)
     acronyms = frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset()
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
@@ -190,7 +195,23 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_moderator=qt.asks_moderator(asked),
         asks_correction=qt.asks_correction(asked),
         sessions=named_sessions(question, sessions),
+        others=others,
     )
+
+
+def acted_on_targets(question: str, targets: tuple[Target, ...], directory) -> tuple[Target, ...]:
+    """The targets a "who" question names, by name or role, only after the verb of the person it asks for ("Who
+    demanded a yes or no from the Deputy Mayor?": the Deputy Mayor)."""
+    after = qt.acted_on(question)
+    if not after or not targets or directory is None:
+        return ()
+    before = question[: len(question) - len(after)]
+
+    def who(matches) -> set[tuple[str, str, str]]:
+        return {(m.speaker.session_id, m.speaker.key, m.speaker.name) for m in matches}
+
+    pointed = who(m for m in directory.match(after) if m.how in ("name", "role", "moderator")) - who(directory.match(before))
+    return tuple(t for t in targets if (t.session_id, t.key, t.speaker.name) in pointed)
 
 
 FOLLOWING = " — following: "  # how rag.conversation joins a short follow-up to the question before it

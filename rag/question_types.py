@@ -50,6 +50,31 @@ _VIEW_FORM = re.compile(
 _KIND_OF = re.compile(rf"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(?:[\w-]+\s+){{0,2}}?([\w-]+)\s+{_AUXILIARY}\b", re.I)
 
 
+# "Who demanded an answer from the Deputy Mayor?", "Which councillor challenged the minister?": the words after the verb
+# of the person asked for. Not after a copula ("Who is the speaker from the ITU?") or an auxiliary ("Who did the mayor
+# thank?"), whose answer is, or is found in the words of, the person named.
+_WHO_VERB = re.compile(
+    rf"^\s*(?:\w+\s*,\s*)?(?:who|(?:\w+\s+){{0,6}}?which\s+(?:[\w-]+\s+){{0,3}}?{ASKED_PERSON}(?:\s+(?:from|of|at|in|on)\s+(?:the\s+)?[\w'’-]+){{0,2}})"
+    r"\s+(?:(?:also|first|then|later|openly|publicly|directly)\s+)?(?P<verb>[\w'’-]+)",
+    re.I,
+)
+_NOT_AN_ACTION = frozenset("is was are were be been being 's did does do has had have will would can could should shall may might".split())
+
+
+def acted_on(question: str) -> str | None:
+    """The part of a "who" question after the verb of the person asked for: who is named there is whom that person
+    acted on, never the answer. None when the question has no such verb."""
+    found = _WHO_VERB.match(question)
+    if found is None or found.group("verb").lower() in _NOT_AN_ACTION:
+        return None
+    after = question[found.end("verb") :]
+    # "Who moderated together with Olga?": Olga did it too; her words may name the answer, so she stays routed to.
+    return _CO_ACTOR.split(after, 1)[0]
+
+
+_CO_ACTOR = re.compile(r"\b(?:together\s+with|along\s+with|alongside|jointly\s+with)\b", re.I)
+
+
 def question_form(question: str) -> str:
     """The form of answer `question` asks for (one of FORMS)."""
     if ASKS_FOR_PERSON.search(question):

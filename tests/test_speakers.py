@@ -217,3 +217,24 @@ def test_position_and_content(real):
     assert "Folake" not in query.content and "recommendation" in query.content
     assert analyze("Which concept did the Cloudflare speaker raise in her first remarks?", directory).position == "first"
     assert question_kind("Who is speaking?", names_someone=False) == GENERAL
+
+
+@pytest.mark.parametrize(
+    "question, acted_on, routed",
+    [
+        # Named after the verb of the person asked for: whom that person acted on, never the answer.
+        ("Who disagreed with Chris Painter on capacity building?", {"CHRISTOPHER PAINTER"}, set()),
+        ("Which panelist interrupted Olga Cavalli?", {"OLGA CAVALLI"}, set()),
+        # Named before the verb, after a copula or an auxiliary, or beside the person asked for: still routed to.
+        ("Which GFC speaker argued for regional capacity building?", set(), {"CHRISTOPHER PAINTER"}),
+        ("Who is the speaker from Cloudflare?", set(), {"ALISSA STARZAK"}),
+        ("Who did Olga Cavalli thank first?", set(), {"OLGA CAVALLI"}),
+        ("Who co-moderated the session together with Olga Cavalli?", set(), {"OLGA CAVALLI"}),
+    ],
+)
+def test_who_questions_never_answer_with_the_person_acted_on(real, question, acted_on, routed):
+    _, directory = real
+    query = analyze(question, directory)
+    assert {t.key for t in query.others} == acted_on
+    assert routed <= {t.key for t in query.targets}
+    assert not acted_on & {t.key for t in query.targets}
