@@ -29,7 +29,7 @@ from index.text import numbers_in, sentence_spans
 from index.types import Turn
 
 RELAYED, ASKED, CORRECTION, STANCE = "relayed", "asked", "correction", "stance"
-FOR, AGAINST = "for", "against"
+FOR, AGAINST, CONDITIONAL, NEUTRAL = "for", "against", "conditional", "neutral"
 AUDIENCE = "AUDIENCE"
 
 
@@ -42,7 +42,7 @@ class Annotation:
     end: int
     who: str | None = None  # RELAYED, ASKED: the asker's name as given
     place: str | None = None  # RELAYED, ASKED: where the asker is
-    value: str | None = None  # CORRECTION: the value stated as right; STANCE: FOR or AGAINST
+    value: str | None = None  # CORRECTION: the value stated as right; STANCE: FOR, AGAINST, CONDITIONAL or NEUTRAL
     replaces: str | None = None  # CORRECTION: the value it corrects, when the sentence gives it
 
     def to_dict(self) -> dict:
@@ -185,9 +185,26 @@ _FOR = re.compile(
     rf"\b(?:I|we)\s+{_INTENSIFIER}(?:support|back|endorse|welcome|favou?r|agree\s+with|stand\s+behind|champion)\b"
     r"|\b(?:I\s+am|I'm|we\s+are|we're)\s+(?:strongly\s+|fully\s+|firmly\s+|very\s+much\s+|all\s+)?(?:in\s+favou?r|for\s+(?:it|this|that|the)|supportive|a\s+(?:strong\s+)?(?:supporter|proponent))\b"
     r"|\b(?:is|would\s+be)\s+(?:a\s+)?(?:good|great|excellent|the\s+right)\s+(?:idea|step|approach|thing|proposal)\b"
-    r"|\b(?:I|we)\s+(?:would\s+)?vote\s+(?:for|yes)\b|\b(?:I|we)\s+say\s+yes\b",
+    r"|\b(?:I|we)\s+(?:would\s+)?vote\s+(?:for|yes)\b|\b(?:I|we)\s+say\s+yes\b"
+    # A speaker's government or organisation as the subject: "The Philippines will support the proposal".
+    r"|\b(?:will|shall)\s+(?:strongly\s+|fully\s+)?(?:support|back|endorse)\b",
     re.I,
 )
+# Support with a condition attached, after the word of support: "I would support the clauses, but with a review clause",
+# "we support them, with one condition"; or said outright: "conditional support".
+_CONDITION = re.compile(
+    r"\b(?:but|with\s+(?:one|a|two|three|some|certain)\s+(?:\w+\s+)?conditions?|on\s+(?:one\s+|the\s+|a\s+)?condition|provided|as\s+long\s+as|"
+    r"only\s+if|if|subject\s+to|unless)\b",
+    re.I,
+)
+# Declining to take a side: "ITU does not take a position on it", "that's not mine to decide", "we remain neutral".
+_NEUTRAL = re.compile(
+    r"\b(?:do(?:es)?\s+not|don't|doesn't|will\s+not|won't|cannot|can't|would\s+not|wouldn't)\s+take\s+(?:a\s+|any\s+)?(?:position|side|sides|stance)\b"
+    r"|\b(?:take|takes|have|has)\s+no\s+(?:position|stance|view)\b|\b(?:remain|remains|stay|stays|are|is|am)\s+neutral\b"
+    r"|\bnot\s+(?:mine|ours|for\s+(?:me|us))\s+to\s+(?:decide|make|judge|say|take)\b",
+    re.I,
+)
+_CONDITIONAL = re.compile(r"\bconditional(?:ly)?\s+(?:support|yes)\b|\bsupport\w*\s+conditionally\b", re.I)
 
 
 _NEGATED = re.compile(r"\bnot\s+(?:because|that)\s+$|\bnot\s+$", re.I)
@@ -199,9 +216,12 @@ def stances(turn: Turn) -> list[Annotation]:
         sentence = turn.text[a:b]
         if sentence.rstrip().endswith("?"):
             continue  # "Do you support it?" asks, it does not take a side
-        matches = [(m.start(), polarity) for pattern, polarity in ((_AGAINST, AGAINST), (_FOR, FOR)) for m in pattern.finditer(sentence)
+        matches = [(m.start(), polarity) for pattern, polarity in ((_NEUTRAL, NEUTRAL), (_AGAINST, AGAINST), (_FOR, FOR)) for m in pattern.finditer(sentence)
                    if not _NEGATED.search(sentence[max(0, m.start() - 16) : m.start()])]
-        polarity = min(matches)[1] if matches else None
+        first = min(matches) if matches else None
+        polarity = first[1] if first else None
+        if polarity == FOR and _CONDITION.search(sentence, first[0]) or _CONDITIONAL.search(sentence):
+            polarity = CONDITIONAL
         if polarity:
             found.append(Annotation(turn.session_id, turn.turn_no, STANCE, turn.start_char + a, turn.start_char + b, value=polarity))
     return found

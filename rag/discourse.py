@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.annotate import AGAINST, ASKED, CORRECTION, FOR, RELAYED, STANCE, Annotation
+from index.annotate import AGAINST, ASKED, CONDITIONAL, CORRECTION, FOR, NEUTRAL, RELAYED, STANCE, Annotation
 from index.text import content_words, numbers_in, sentence_spans, stem
 from rag.evidence import Evidence, TermWeights
 from rag.types import Passage
@@ -36,12 +36,7 @@ class Found:
 
 def relevance(query, text: str, weights: TermWeights) -> float:
     """IDF-weighted share of the question's focus words in `text` (by stem)."""
-    focus = [w for w in query.focus]
-    if not focus:
-        return 0.0
-    present = {stem(w) for w in content_words(text)}
-    total = sum(weights.weight(w) for w in focus)
-    return sum(weights.weight(w) for w in focus if stem(w) in present) / total
+    return _relevance(query.focus, text, weights)
 
 
 def _ranked(query, annotations: Sequence[Annotation], text_of: Callable[[Annotation], str], weights: TermWeights, embedder, sessions: set[str],
@@ -221,13 +216,70 @@ def asked_polarity(question: str) -> str | None:
 
 
 def stance_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, speakers: set[tuple[str, str]], speaker_of_turn) -> Found | None:
-    """The stance sentence of one of `speakers` ((session, speaker key)) closest to the question's topic."""
+    """The stance sentence of one of `speakers` ((session, speaker key)) closest to the question's topic: one whose
+    words, or the sentences next to it, hold a word of the question's focus ("I strongly agree with Abena on this." after
+    "A per-transfer fee is a tax on trade"); None when the speaker took sides only on other things ("we support the fund"
+    is no answer about the convention). The evidence runs on into the next sentence when the stance announces it ("with
+    one condition.")."""
     own = [a for a in annotations if a.kind == STANCE and (a.session_id, speaker_of_turn(a.session_id, a.turn_no)) in speakers]
     for score, annotation in _ranked(query, own, text_of, weights, embedder, set()):
         evidence = _evidence(annotation, locate, score)
-        if evidence is not None:
-            return Found(annotation, evidence, score)
+        if evidence is None:
+            continue
+        before, after = _beside(evidence)
+        if after is None:
+            # The sentence ends its chunk: the next chunk holds it too (chunks overlap), with what follows it.
+            evidence = _evidence_followed(annotation, locate, score) or evidence
+            before, after = _beside(evidence)
+        topic = _topic(query)
+        if topic and _relevance(topic, " ".join(e.text for e in (before, evidence, after) if e is not None), weights) == 0:
+            continue
+        if after is not None and (_ANNOUNCES.search(evidence.text) or _relevance(topic, after.text, weights) > _relevance(topic, evidence.text, weights)):
+            evidence = Evidence(evidence.passage, evidence.start, after.end, score)
+        return Found(annotation, evidence, score)
     return None
+
+
+# "..., with one condition.", "... on this:", "Here is why." : the stance's substance is in the next sentence.
+_ANNOUNCES = re.compile(r"(?:\bconditions?|\bthis|\bwhy|\bfollows?|:)\W*$", re.I)
+
+
+def _evidence_followed(annotation: Annotation, locate: Locate, score: float) -> Evidence | None:
+    found = locate(annotation.session_id, annotation.start, annotation.end + FOLLOWING_CHARS)
+    if found is None or not found[0].chunk.start_char <= annotation.start < annotation.end <= found[0].chunk.end_char:
+        return None  # no chunk holds the sentence with more after it
+    passage, a, _ = found
+    return Evidence(passage, a, a + annotation.end - annotation.start, score)
+
+
+FOLLOWING_CHARS = 200  # about a sentence
+
+
+def _topic(query) -> list[str]:
+    """The question's focus words less those naming the speakers it asks about ("the Africa Open Networks Coalition's
+    position on the convention": convention)."""
+    naming = set()
+    for target in query.targets:
+        naming |= {stem(w) for w in content_words(" ".join(filter(None, (target.speaker.description(), target.speaker.organisation, target.speaker.name))))}
+    return [w for w in query.focus if stem(w) not in naming]
+
+
+def _relevance(focus: Sequence[str], text: str, weights: TermWeights) -> float:
+    if not focus:
+        return 0.0
+    present = {stem(w) for w in content_words(text)}
+    return sum(weights.weight(w) for w in focus if stem(w) in present) / sum(weights.weight(w) for w in focus)
+
+
+def _beside(item: Evidence) -> tuple[Evidence | None, Evidence | None]:
+    """The sentences just before and after `item` in its passage."""
+    spans = sentence_spans(item.passage.chunk.text)
+    at = next((i for i, (a, _) in enumerate(spans) if a == item.start), None)
+    if at is None:
+        return None, None
+    before = Evidence(item.passage, *spans[at - 1], item.score) if at > 0 else None
+    after = Evidence(item.passage, *spans[at + 1], item.score) if at + 1 < len(spans) else None
+    return before, after
 
 
 def stance_people(query, polarity: str, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, sessions: set[str],
@@ -235,7 +287,8 @@ def stance_people(query, polarity: str, annotations: Sequence[Annotation], text_
     """The speakers who took side `polarity` on what the question is about, one stance sentence each, best first:
     those whose stance sentences share the question's focus words."""
     found, seen = [], set()
-    stances = [a for a in annotations if a.kind == STANCE and a.value == polarity]
+    sides = {FOR, CONDITIONAL} if polarity == FOR else {polarity}  # support on a condition is support
+    stances = [a for a in annotations if a.kind == STANCE and a.value in sides]
     for score, annotation in _ranked(query, stances, text_of, weights, embedder, sessions):
         speaker = (annotation.session_id, speaker_of_turn(annotation.session_id, annotation.turn_no))
         if speaker in seen or speaker[1] in exclude or relevance(query, text_of(annotation), weights) == 0:
@@ -249,4 +302,4 @@ def stance_people(query, polarity: str, annotations: Sequence[Annotation], text_
     return found
 
 
-STANCE_WORDS = {FOR: "supports it", AGAINST: "is against it"}
+STANCE_WORDS = {FOR: "supports it", AGAINST: "is against it", CONDITIONAL: "gives it conditional support", NEUTRAL: "takes no position"}

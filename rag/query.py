@@ -39,7 +39,7 @@ _ATTRIBUTION_VERBS = re.compile(
     re.I,
 )
 _PROFILE = re.compile(
-    r"\b(?:role|position|title|job|organi[sz]ation|represents?|work(?:s|ed)?\s+(?:for|at)|chairs?|holds?|based|citizen|nationality|"
+    r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|title|job|organi[sz]ation|represents?|work(?:s|ed)?\s+(?:for|at)|chairs?|holds?|based|citizen|nationality|"
     r"introduced|who\s+is|who\s+are|from\s+which\s+(?:city|country)|stands?\s+for|acronym)\b",
     re.I,
 )
@@ -181,7 +181,8 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         form,
         answering_targets(asked, targets),
         answered_topic(asked),
-        answer_type=answer_type if answer_type != qt.STANCE or len(targets) <= 1 else None,
+        # A stance is one person's: not asked of two speakers of one session ("Where do Ana and Rizal stand?").
+        answer_type=answer_type if answer_type != qt.STANCE or len({t.session_id for t in targets}) == len(targets) else None,
         # "What does GFC stand for?": the acronym is what it is about, even when it is a speaker's organisation's.
         focus=tuple(sorted(set(qt.focus_words(question, identity)) | {a.lower() for a in acronyms})),
         numbers=frozenset(numbers_in(asked)),

@@ -27,7 +27,7 @@ ASKED_PERSON = (
 )
 # "Who ...", "Which (two) panelists ...": the answer is a person.
 ASKS_FOR_PERSON = re.compile(rf"^\s*(?:\w+\s*,\s*)?(?:who|whom|whose)\b|^\s*(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b", re.I)
-_ROLE = re.compile(r"\b(?:role|position|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
+_ROLE = re.compile(r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
 _VIEW_WORDS = (
     r"according\s+to|per|view|respond|answer|remarks?|message|closing|recommendation|summari[sz]e|think|thinks|consider|"

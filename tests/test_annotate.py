@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.annotate import AGAINST, ASKED, CORRECTION, FOR, RELAYED, STANCE, annotate, rules_version
+from index.annotate import AGAINST, ASKED, CONDITIONAL, CORRECTION, FOR, NEUTRAL, RELAYED, STANCE, annotate, rules_version
 from index.parse import parse_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +86,13 @@ def test_ordinary_contrasts_are_not_corrections(parsed):
         ("igf2025-high-level-panel-subsea-cables", "RIZAL HAKIM", AGAINST, "unworkable"),
         ("igf2025-town-hall-algorithms-in-public-services", "SAMIR HADDAD", AGAINST, "not in favour of a blanket moratorium"),
         ("igf2024-dc-accessibility-ai-tools", "LEILA HADDAD", AGAINST, "against avatars replacing human interpreters"),
+        # Support with a condition after it, and declining to take a side.
+        ("igf2025-of-cross-border-data", "YUSUF ADEYEMI", CONDITIONAL, "I would support the model clauses, but with a review clause"),
+        ("igf2025-of-cross-border-data", "SANJAY KULKARNI", CONDITIONAL, "with one condition"),
+        ("igf2025-high-level-panel-subsea-cables", "ANA VELASCO", NEUTRAL, "ITU does not take a position on it"),
+        ("igf2025-town-hall-algorithms-in-public-services", "MARGIT LINDQVIST", NEUTRAL, "not mine to make"),
+        # A government's support, said by its minister.
+        ("igf2024-dc-accessibility-ai-tools", "MARICEL DELA CRUZ", FOR, "The Philippines will support the coalition's proposal"),
     ],
 )
 def test_stances_say_who_is_for_and_who_against(parsed, stem, speaker, polarity, words):

@@ -59,6 +59,36 @@ def test_a_speakers_position_on_a_proposal(corpus_pipeline):
     assert answer.answer.startswith("Moses Banda supports it: I support the 1 percent levy")
 
 
+@pytest.mark.parametrize(
+    ("question", "begins", "holds"),
+    [
+        # The stance on what the question asks about, not the speaker's stance on something else ("support the fund").
+        ("What is the Africa Open Networks Coalition's position on the convention?", "Fatou Ndiaye is against it", "cannot support it as drafted"),
+        # "with one condition." announces the next sentence, which states it.
+        ("On what condition does Sanjay support the model clauses?", "Sanjay Kulkarni gives it conditional support", "interoperable"),
+        # "I strongly agree with Abena on this.": what "this" is comes in the next sentence.
+        ("What is Sanjay's view on per-transfer fees?", "Sanjay Kulkarni supports it", "tax on trade"),
+        ("Did Margit take a position on the facial recognition moratorium?", "Margit Lindqvist takes no position", "not mine to make"),
+    ],
+)
+def test_a_stance_on_what_the_question_asks_about(corpus_pipeline, question, begins, holds):
+    answer = ask(corpus_pipeline, question)
+    assert answer.answer.startswith(begins) and holds in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "asker", "acted_on"),
+    [
+        ("Who demanded a yes or no from the Deputy Mayor on switching RiskLens off permanently?", "Fatima Benali", "SAMIR HADDAD"),
+        ("Who told the town hall 'I fundamentally disagree with the Deputy Mayor'?", "Inès Duval", "SAMIR HADDAD"),
+    ],
+)
+def test_who_acted_on_a_named_person_is_someone_else(corpus_pipeline, question, asker, acted_on):
+    answer = ask(corpus_pipeline, question)
+    assert answer.answer.startswith(asker)
+    assert all(c.passage.chunk.speaker != acted_on for c in answer.citations)
+
+
 def test_who_took_the_other_side(corpus_pipeline):
     answer = ask(corpus_pipeline, "Who argued against the platform levy?")
     assert not answer.abstained
