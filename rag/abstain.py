@@ -157,6 +157,8 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
         around = {stem(w) for w in words(neighbours(item))}
         if query.answer_type == COUNT and query.counted and not near(sentence, span, query.counted):
             return False  # "how many attacks": a count of something else is not the answer
+        if query.measured and not near(sentence, span, query.measured):
+            return False  # "the average age of the ships": an amount that is not an age
         if money_noun and not money_noun & ({stem(w) for w in words(sentence)} | around):
             return False  # "what fine did X impose": an amount that is not said to be a fine
         if span.kind not in NAMES and focus and not near(sentence, span, focus, FOCUS_DISTANCE) and not focus & around:

@@ -260,7 +260,7 @@ def select_evidence(
             + RANK_WEIGHT / (1 + passage.rank)
         )
         typed = answer_spans(sentence, query)
-        counts_asked = bool(query.counted) and any(near(sentence, s, query.counted) for s in typed)
+        counts_asked = bool(query.counted | query.measured) and any(near(sentence, s, query.counted | query.measured) for s in typed)
         # "We are three minutes over." is short, and a whole answer to "by how many minutes ...".
         if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not counts_asked:
             score -= 1.0

@@ -107,12 +107,14 @@ def best_span(sentence: str, query) -> Span | None:
     found = answer_spans(sentence, query)
     if not found:
         return None
-    focus = {stem(w) for w in query.focus} | set(query.counted)
+    focus = {stem(w) for w in query.focus}
+    counted = set(query.counted | query.measured)
 
-    def closeness(span: Span) -> int:
-        before = [stem(w) for w in words(sentence[: span.start])][-SPAN_WINDOW:]
+    def closeness(span: Span) -> float:
+        # Nearer words say more, and what is counted ("412 respondents") most.
+        before = [stem(w) for w in words(sentence[: span.start])][-SPAN_WINDOW:][::-1]
         after = [stem(w) for w in words(sentence[span.end :])][:SPAN_WINDOW]
-        return sum(w in focus for w in before + after)
+        return sum((2.0 if w in counted else 1.0 if w in focus else 0.0) / distance for side in (before, after) for distance, w in enumerate(side, start=1))
 
     return max(found, key=closeness)  # max keeps the first of equals
 

@@ -97,6 +97,7 @@ class Query:
     focus: tuple[str, ...] = ()  # content words the answer is about, without asking words and speakers' names
     numbers: frozenset[str] = frozenset()  # numbers the question states itself (never the answer)
     counted: frozenset[str] = frozenset()  # stems of what "how many X" / "share of X" counts
+    measured: frozenset[str] = frozenset()  # "What is the average age of ...": the stem of what is measured (age)
     noun: str | None = None  # "What gap ...": the noun asked for
     names: tuple[str, ...] = ()  # capitalised names the question uses ("Tunza Mesh", "Kenya")
     acronyms: frozenset[str] = frozenset()  # "What does GFC stand for?": the acronyms to spell out
@@ -187,6 +188,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         focus=tuple(sorted(set(qt.focus_words(question, identity)) | {a.lower() for a in acronyms})),
         numbers=frozenset(numbers_in(asked)),
         counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
+        measured=qt.measured_noun(asked),
         noun=qt.asked_noun(asked),
         names=question_names(question, identity, targets),
         acronyms=acronyms,

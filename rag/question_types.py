@@ -118,6 +118,8 @@ _WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b(?!\s+in\s+the\b)(?!.*\bstand\b)
 _ASKS_NAME = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+names?\s+of\b|\bwhat\s+is\s+(?:it|this|that|the\s+\w+)\s+called\b|\bwhat'?s\s+the\s+name\b", re.I)
 _ASKS_SHARE = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+){0,2}?(?:share|percentage|proportion|fraction|rate)\b|\bhow\s+much\s+of\b|\bpercent(?:age)?\b|\bper\s*cent\b|%"
+    # "Compared with the cable, how much capacity did the satellite give?": a share of the other.
+    r"|\b(?:compared\s+(?:with|to)|relative\s+to)\b.*\bhow\s+much\b|\bhow\s+much\b.*\b(?:compared\s+(?:with|to)|relative\s+to)\b"
     r"|\b(?:share|percentage|proportion)\s+of\b",
     re.I,
 )
@@ -129,6 +131,12 @@ _ASKS_MONEY = re.compile(
     # The noun in lower case: "Mallory Grant" is a name, not a grant.
     rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?(?-i:{_MONEY_NOUNS})\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
     rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?(?-i:{_MONEY_NOUNS})\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
+    re.I,
+)
+# "What is the average age of the ships?", "What is the total length of the cable?": an amount, though no "how".
+_ASKS_MEASURE = re.compile(
+    r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|their|its|his|her)\s+(?:(?:average|typical|median|mean|total|maximum|minimum|current|expected)\s+)?"
+    r"(?P<noun>age|length|distance|speed|capacity|size|height|depth|weight|population|lifetime|lifespan|duration|volume)\b",
     re.I,
 )
 _ASKS_COUNT = re.compile(r"\bhow\s+many\b|\bwhat\s+(?:is\s+the\s+)?number\s+of\b", re.I)
@@ -171,6 +179,9 @@ def answer_type(question: str, form: str) -> str | None:
     for pattern, kind in checks:
         if pattern.search(question):
             return PRICE if kind == MONEY and _ASKS_PRICE.search(question) else kind
+    measure = _ASKS_MEASURE.search(question)
+    if measure:
+        return DURATION if measure.group("noun").lower() in ("age", "lifetime", "lifespan", "duration") else QUANTITY
     if form == NUMBER:
         return QUANTITY
     if form in (VIEW, FACT) and _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:(?:what|which)\s+(?!is\b|was\b)|why\b|how\b)", question, re.I):
@@ -213,7 +224,27 @@ def counted_nouns(question: str) -> frozenset[str]:
         phrase.append(word)
     plurals = [w for w in phrase if w.endswith("s") and not w.endswith("ss")]
     head = plurals[-1] if plurals else phrase[0] if phrase else None
+    if head in _ANYONE:
+        # "How many people with disabilities responded": the people are counted by what they are or did ("412
+        # respondents with disabilities"), so those words count as the noun too.
+        after = []
+        for word in words(question[counted.start(1) :])[1:COUNTED_WORDS]:
+            if word not in STOPWORDS:
+                after.append(word)
+            if word.endswith("ed"):
+                break  # the verb: what follows is what they did it to ("followed the open forum")
+        return frozenset({stem(head), *map(stem, after)})
     return frozenset({stem(head)}) if head else frozenset()
+
+
+def measured_noun(question: str) -> frozenset[str]:
+    """"What is the average age of ...": the stem of what is measured (age), which the answer's amount stands by."""
+    found = _ASKS_MEASURE.search(question)
+    return frozenset({stem(found.group("noun").lower())}) if found else frozenset()
+
+
+_ANYONE = frozenset("people persons individuals".split())
+COUNTED_WORDS = 6  # the words after "how many people" that say who is counted
 
 
 # -- questions about the discourse ------------------------------------------------------------------------

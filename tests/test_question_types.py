@@ -32,6 +32,10 @@ from rag.query import named_sessions
         ("Does the digital-rights lawyer support the moratorium on facial recognition?", "stance"),
         ("What is Sanjay's view on per-transfer fees?", "stance"),
         ("On what condition would Wanjiru support the platform levy?", "stance"),
+        # An amount asked for without "how": a measure, and a comparison ("compared with X, how much") as a share of X.
+        ("What is the average age of the cable repair ships?", "duration"),
+        ("What is the total length of the new cable?", "quantity"),
+        ("Compared with the cable, how much capacity did the satellite link provide?", "share"),
         # Not a typed thing: a reason, a yes/no question about a fact, "where in" a text.
         ("Why does Fatou Ndiaye oppose cable protection zones?", None),
         ("Would the members of the Meridian consortium accept a compulsory levy on cable owners to finance the fund?", None),
@@ -44,6 +48,21 @@ from rag.query import named_sessions
 )
 def test_the_type_of_the_thing_asked_for(question, answer_type):
     assert qt.answer_type(question, qt.question_form(question)) == answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "counted", "measured"),
+    [
+        ("How many national CERTs are there in the region?", {"certs"}, set()),
+        # People are counted by what they are or did: "412 respondents with disabilities".
+        ("How many people with disabilities responded to the survey?", {"peopl", "disab", "respo"}, set()),
+        # ... up to the verb: not by what they did it to ("the open forum").
+        ("How many people followed the open forum online?", {"peopl", "follo"}, set()),
+        ("What is the average age of the ships?", set(), {"age"}),
+    ],
+)
+def test_what_is_counted_or_measured(question, counted, measured):
+    assert qt.counted_nouns(question) == counted and qt.measured_noun(question) == measured
 
 
 @pytest.mark.parametrize(
