@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import re
 from difflib import SequenceMatcher
 
-from index.text import STOPWORDS, content_words, names_in, numbers_in, sentence_spans, stem, words
+from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, near
 from rag.spans import COUNT, MONEY, NAME, NAMES, PRICE
 from rag.types import Passage
@@ -71,7 +71,7 @@ def about_focus(query, item: Evidence, resources) -> bool:
 def passage_about_focus(query, passage: Passage, resources) -> bool:
     """Is the sentence's turn about the names the question uses ("Kenya's fund": Kenya), counting its speaker's name,
     what the transcript says the speaker is (role, organisation, country) and the session's title? An acronym counts
-    when the turn spells it out ("UNECA": "United Nations Economic Commission for Africa"). A question with no names
+    when the turn or the speaker's role spells it out ("UNECA": "United Nations Economic Commission for Africa"). A question with no names
     is about whatever the passages are."""
     chunk = passage.chunk
     names = focus_names(query, resources, chunk.session_id)
@@ -84,10 +84,12 @@ def passage_about_focus(query, passage: Passage, resources) -> bool:
     known = f"{chunk.speaker_name} {identity} {chunk.session_title} {text}"
     present = {stem(w.rstrip("s")) for w in words(known)} | {stem(w) for w in words(known)}
 
+    spelled_out = names_in(f"{identity} {text}")
+
     def named(name: str) -> bool:
-        if name.isupper() and any(abbreviates(name, spelled) for spelled in names_in(text)):
-            return True
-        return all(stem(w) in present or stem(w.rstrip("s")) in present or heard_as(w, known) for w in content_words(name))
+        # An acronym counts when spelled out in the turn or in what the speaker is ("CIO": "Chief Information Officer").
+        acronyms = {fold(w) for w in re.findall(r"\b[A-Z]{2,}\b", name) if any(abbreviates(w, spelled) for spelled in spelled_out)}
+        return all(w in acronyms or stem(w) in present or stem(w.rstrip("s")) in present or heard_as(w, known) for w in content_words(name))
 
     return all(named(name) for name in names)
 

@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 
 from index.parse import self_introduction
-from index.text import fold, sentence_spans, strip_accents
+from index.text import fold, names_in, sentence_spans, strip_accents
 from index.types import Turn
 from rag.people import AUDIENCE, FUNCTION_WORDS, GENERIC_SPEAKERS, MODERATOR, UNKNOWN, Speaker
 from rag.places import country_in
@@ -228,6 +228,9 @@ def _fill_from_description(speaker: Speaker, text: str) -> None:
     speaker.country = speaker.country or country_in(text)
     if speaker.organisation:
         speaker.acronyms |= acronyms_of(speaker.organisation)
+    if speaker.role:
+        # A title goes by its initials too: "Chief Information Officer" is "the CIO".
+        speaker.acronyms |= {a for title in names_in(speaker.role) if len(a := "".join(w[0] for w in title.split()).lower()) >= 3 and len(title.split()) <= 5}
     for word in re.findall(r"\b[A-Z]{2,7}\b", text):  # acronyms written out: "GFC", "POST"
         speaker.acronyms.add(word.lower())
 
