@@ -59,6 +59,9 @@ _RELAYED = [
     # "Tendai Moyo in Harare asks whether", "Ibrahim Sesay, from Freetown, wants to know"
     re.compile(rf"(?P<who>{_NAME}),?\s+(?:in|from|based\s+in)\s+(?P<place>{_PLACE}),?\s+(?:who\s+)?(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders|writes)\b"),
     re.compile(rf"(?P<who>{_NAME})\s+(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders)\s+(?:whether|if|about|what|how|why|when|who|which)\b"),
+    # "The first one is from Aisha Bello in Kano, Nigeria; she asks whether ..."
+    re.compile(rf"\b(?:first|second|third|next|last|another|other)\s+(?:one\s+)?(?:is|comes)\s+from\s+(?P<who>{_NAME})(?:,?\s+(?:in|from|based\s+in)\s+(?P<place>{_PLACE}))?"
+               r"(?=[^.?!]*\b(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders|writes)\b)"),
 ]
 RELAYED_SENTENCES = 3  # a relayed question is read out in at most a few sentences
 

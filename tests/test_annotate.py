@@ -42,6 +42,13 @@ def test_a_relayed_question_belongs_to_the_remote_participant_not_the_reader(par
     assert reader == {"RAHUL MEHTA"}
 
 
+def test_a_relayed_question_introduced_as_the_first_one(parsed):
+    # "The first one is from Aisha Bello in Kano, Nigeria; she asks whether ...": no "question from" in the sentence.
+    transcript, relayed = annotations(parsed, "igf2024-dc-accessibility-ai-tools", RELAYED)
+    aisha = [a for a in relayed if (a.who, a.place) == ("Aisha Bello", "Kano")]
+    assert aisha and "Nigerian Sign Language" in text_of(transcript, aisha[0])
+
+
 def test_pronouns_and_countries_are_not_askers(parsed):
     for stem in parsed:
         for annotation in annotations(parsed, stem, RELAYED)[1]:
