@@ -17,6 +17,7 @@ from index.text import content_words, fold, numbers_in, sentence_spans, stem, wo
 from rag import discourse
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
+from rag.mentions import person_noun_pattern
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC
@@ -213,6 +214,9 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         if found is not None:
             name = speaker_of(found.evidence.passage, directory).name
             return Draft(f"{name} {discourse.STANCE_WORDS[found.annotation.value]}: {brief(found.evidence.text, query)}", [found.evidence], ATTRIBUTION, [])
+    introduced = introduced_answer(query, resources)
+    if introduced is not None:
+        return introduced
     polarity = discourse.asked_polarity(query.text) if query.form == WHO else None
     if polarity is not None:
         exclude = {t.key for t in (*query.targets, *query.others)}
@@ -224,6 +228,54 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     if query.form == ROLE:
         return profile_answer(query.targets, passages, directory)
     return None
+
+
+def introduced_answer(query, resources: Resources) -> Draft | None:
+    """"Who heads the Universal Access Fund at ZICTA?", "Which panelist is the engineer from Bengaluru?": the speaker the
+    question describes by role, organisation or country (one per session: the question names no session, so each
+    session's is given), cited to the sentence introducing them as such. None for a question about what someone did
+    or said ("Which minister called the convention unworkable?"): the words decide that one."""
+    targets = query.targets
+    if query.form != WHO or query.kind == "who_said" or not targets or any(t.how == "name" for t in targets) or query.others:
+        return None
+    if len({t.session_id for t in targets}) != len(targets) or asks_what_was_done(query.text):
+        return None
+    asked = {stem(w) for w in content_words(query.text)}
+    people, evidence = [], []
+    for target in targets:
+        sentences = []
+        for start, end in target.speaker.introductions:
+            found = resources.locate(target.session_id, start, end)
+            if found is None:
+                continue
+            passage, a, b = found
+            sentences += [Evidence(passage, c, d, 1.0) for c, d in sentence_spans(passage.chunk.text) if c < b and a < d]
+        if not sentences:
+            return None
+        # The introducing sentence that says most of what the question describes them by.
+        best = max(sentences, key=lambda e: len(asked & {stem(w) for w in content_words(e.text)}))
+        said = {stem(w) for w in content_words(f"{target.speaker.description() or ''} {target.speaker.organisation or ''} {best.text}")}
+        if any(stem(w) not in said and stem(w.rstrip("s")) not in said and not re.fullmatch(PERSON_NOUN, w) for w in query.focus):
+            return None  # "Who is the CEO of Cloudflare?": the Cloudflare speaker was not introduced as its CEO
+        people.append(Person(target.speaker.name, target.speaker.description()).label())
+        evidence.append(best)
+    text = people[0] if len(people) == 1 else "; ".join(f"{p} in {e.passage.chunk.session_title}" for p, e in zip(people, evidence))
+    return Draft(text, evidence[:3], ATTRIBUTION, [])
+
+
+def asks_what_was_done(question: str) -> bool:
+    """Does a "who" question ask about something done in the session ("Who argued ...", "Which panelist criticised
+    ..."), not who someone is ("Who heads ...", "Which panelist is ...")?"""
+    return bool(_DID_IN_SESSION.search(question))
+
+
+PERSON_NOUN = person_noun_pattern() + "s?"
+# Verbs of what people do in a session; "who heads/leads/runs/represents/founded X" asks who someone is.
+_DID_IN_SESSION = re.compile(
+    r"\b(?:said|says|say|argued|asked|answered|responded|replied|mentioned|proposed|suggested|called|critici[sz]ed|warned|agreed|disagreed|"
+    r"supported|opposed|challenged|demanded|interrupted|thanked|corrected|relayed|raised|noted|described|cited|recommended|explained|told)\b",
+    re.I,
+)
 
 
 def sessions_naming(query, candidates: set[str], resources: Resources) -> set[str]:

@@ -125,3 +125,26 @@ def test_a_session_that_is_not_indexed_is_not_covered(corpus_pipeline):
 def test_a_nearby_fact_is_not_the_answer(corpus_pipeline, question):
     answer = ask(corpus_pipeline, question)
     assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "person", "introducer"),
+    [
+        ("Who heads the Universal Access Fund at ZICTA?", "Moses Banda", "HELENA STRAND"),
+        ("Which panelist is a senior accessibility engineer in Bengaluru?", "Rahul Menon", "INGRID SOLBERG"),
+    ],
+)
+def test_who_someone_is_is_cited_to_where_they_were_introduced(corpus_pipeline, question, person, introducer):
+    answer = ask(corpus_pipeline, question)
+    assert answer.answer.startswith(person)
+    assert answer.citations[0].passage.chunk.speaker == introducer
+
+
+def test_a_description_that_fits_a_speaker_in_each_of_two_sessions_gives_both(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Who was the speaker from the ITU?")
+    assert "Hélène Fournier" in answer.answer and "Ana Velasco" in answer.answer
+    assert len({c.passage.chunk.session_id for c in answer.citations}) == 2
+
+
+def test_a_role_nobody_was_introduced_with_is_not_covered(corpus_pipeline):
+    assert ask(corpus_pipeline, "Who is the CEO of Cloudflare?").abstained
