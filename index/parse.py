@@ -12,6 +12,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from functools import lru_cache
+
 from index.formats import UNKNOWN, Parsed, RawTurn, TranscriptError, detect_format
 from index.sessions import title_metadata
 from index.text import speaker_key, strip_accents
@@ -182,3 +184,13 @@ def country_names() -> set[str]:
         for country in pycountry.countries:
             _COUNTRIES.update(getattr(country, attr) for attr in ("name", "common_name") if hasattr(country, attr))
     return _COUNTRIES
+
+
+@lru_cache(maxsize=1)
+def rules_version() -> str:
+    """Changes whenever the code reading transcripts into turns and chunks changes: an index built by other rules holds
+    other turns (speaker names, boundaries) and must be rebuilt (index.store.Manifest.check_settings)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for module in ("parse.py", "formats.py", "chunk.py", "sessions.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()

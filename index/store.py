@@ -22,6 +22,7 @@ from typing import TypeVar
 import numpy as np
 
 from index.annotate import Annotation, annotate, rules_version
+from index.parse import rules_version as parse_rules_version
 from index.lexical import LEXICAL_VERSION, build_bm25, load_bm25, save_bm25
 from index.sentences import SentenceTable
 from index.settings import Settings
@@ -95,6 +96,7 @@ class Manifest:
     vector_index: str = FLAT  # FLAT (exact) or HNSW (approximate), chosen by size (Settings.hnsw_threshold)
     embedding_precision: str = "fp32"  # what computed the vectors (Embedder.precision); indexes before it was recorded: fp32
     annotation_rules: str = ""  # index.annotate.rules_version() of the stored annotations
+    parse_rules: str = ""  # index.parse.rules_version() of the stored turns and chunks
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
@@ -105,6 +107,8 @@ class Manifest:
     def check_settings(self, settings: Settings, where: Path) -> None:
         if self.format_version != FORMAT_VERSION:
             raise IndexMismatch(f"index at {where} has format {self.format_version}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}")
+        if self.parse_rules != parse_rules_version():
+            raise IndexMismatch(f"index at {where} was built by an older version's transcript reader (other turns or speaker names); {REBUILD_HINT}")
         expected = {
             "embedding_model": settings.embedding_model,
             "chunk_tokens": settings.chunk_tokens,
@@ -534,6 +538,7 @@ def empty_manifest(settings: Settings, dimension: int) -> Manifest:
         dimension=dimension,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap_sentences=settings.chunk_overlap_sentences,
+        parse_rules=parse_rules_version(),
     )
 
 

@@ -51,6 +51,19 @@ def test_mismatched_configuration_is_an_error(settings):
     assert not index_is_fresh(other, [settings.home])
 
 
+def test_an_index_built_by_another_transcript_reader_is_rebuilt(home_settings, seed_path, embedder):
+    # Turns and speaker names come from index/parse.py: an index it did not build holds stale ones ("Adebayo‑okafor").
+    ingest([seed_path], home_settings, embedder)
+    assert index_is_fresh(home_settings, [seed_path])
+    [current] = home_settings.index_dir.rglob("manifest.json")  # the one live generation
+    data = json.loads(current.read_text())
+    data["parse_rules"] = "an older reader"
+    current.write_text(json.dumps(data))
+    with pytest.raises(IndexMismatch, match="transcript reader"):
+        load_index(home_settings)
+    assert not index_is_fresh(home_settings, [seed_path])
+
+
 def test_missing_index(tmp_path):
     with pytest.raises(IndexMissing, match="igf-rag ingest"):
         load_index(Settings(home=tmp_path))
