@@ -88,7 +88,7 @@ def askers(query, annotations: Sequence[Annotation]) -> list[Annotation]:
     """The questions a "who asked" question can mean: read out for a remote participant ("the online participant
     who asked") or put at the microphone ("the audience member"), or either; with a place when it asks where from."""
     kinds = {RELAYED} if _REMOTE.search(query.text) else {ASKED} if _FLOOR.search(query.text) else {RELAYED, ASKED}
-    needs_place = query.answer_type == "place"
+    needs_place = query.answer_type in ("place", "locality")
     return [a for a in annotations if a.kind in kinds and (a.place if needs_place else (a.who or a.place))]
 
 

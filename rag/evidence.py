@@ -113,7 +113,7 @@ MIN_CONTENT_WORDS = 3  # "Thank you very much." answers nothing
 ASKED_NOUN_BONUS = 0.1  # "What gap ...", "What kind of approach ...": a sentence holding "gap", "approach"
 EXPANSION_BONUS = 0.5  # "What does GFC stand for?": a sentence spelling out a name with the initials G, F, C
 # The answer types a typed span decides (a person is found by rag.forms, a stance by rag.discourse).
-TYPED = sp.NUMERIC | {sp.PLACE, sp.ORGANISATION, sp.NAME}
+TYPED = sp.NUMERIC | {sp.PLACE, sp.LOCALITY, sp.ORGANISATION, sp.NAME}
 
 
 class SentenceVectors:

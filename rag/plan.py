@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.annotate import Annotation
-from index.text import content_words, fold, numbers_in, sentence_spans, stem, words
+from index.text import content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag import discourse
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
-from rag.evidence import TYPED, Evidence, TermWeights, answer_spans, lead_with_best_passage, select_evidence
+from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
 from rag.mentions import person_noun_pattern
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
@@ -182,7 +182,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         if found is not None:
             relayer = speaker_of(found.evidence.passage, directory).name if found.annotation.kind == "relayed" else None
             place = found.annotation.place
-            text = place if query.answer_type == "place" and place else discourse.asker_text(found, relayer)
+            text = place if query.answer_type in ("place", "locality") and place else discourse.asker_text(found, relayer)
             return Draft(text, [found.evidence], ATTRIBUTION, [])
     if query.form in (VIEW, FACT) and not query.asks_asker and discourse.about_an_asker(query):
         # "What did María González in Bogotá want to know?": the question she asked, as it was read out; nobody of that
@@ -217,6 +217,9 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     introduced = introduced_answer(query, resources)
     if introduced is not None:
         return introduced
+    expanded = expansion_answer(query, ranked)
+    if expanded is not None:
+        return expanded
     polarity = discourse.asked_polarity(query.text) if query.form == WHO else None
     if polarity is not None:
         exclude = {t.key for t in (*query.targets, *query.others)}
@@ -261,6 +264,19 @@ def introduced_answer(query, resources: Resources) -> Draft | None:
         evidence.append(best)
     text = people[0] if len(people) == 1 else "; ".join(f"{p} in {e.passage.chunk.session_title}" for p, e in zip(people, evidence))
     return Draft(text, evidence[:3], ATTRIBUTION, [])
+
+
+def expansion_answer(query, ranked: list[Evidence]) -> Draft | None:
+    """"What does GFC stand for?": the name spelled out in the best sentences whose initials are the acronym."""
+    for item in ranked[:EXPANSION_SENTENCES] if query.acronyms else ():
+        for name in names_in(item.text):
+            acronym = next((a for a in sorted(query.acronyms) if abbreviates(a, name) and fold(a) != fold(name)), None)
+            if acronym:
+                return Draft(f"{acronym} stands for {name}", [item], ATTRIBUTION, [])
+    return None
+
+
+EXPANSION_SENTENCES = 6
 
 
 def asks_what_was_done(question: str) -> bool:

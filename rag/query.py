@@ -214,7 +214,9 @@ def acted_on_targets(question: str, targets: tuple[Target, ...], directory) -> t
         return {(m.speaker.session_id, m.speaker.key, m.speaker.name) for m in matches}
 
     pointed = who(m for m in directory.match(after) if m.how in ("name", "role", "moderator")) - who(directory.match(before))
-    return tuple(t for t in targets if (t.session_id, t.key, t.speaker.name) in pointed)
+    # "in Mona Houck's case": what belongs to them is what the question is about, and their words tell it.
+    possessive = {_bare(w) for w in re.findall(r"[\w’'-]+(?=['’]s\b)", after)}
+    return tuple(t for t in targets if (t.session_id, t.key, t.speaker.name) in pointed and not identity_words(t.speaker) & possessive)
 
 
 FOLLOWING = " — following: "  # how rag.conversation joins a short follow-up to the question before it

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, stem, words
-from rag.spans import COUNT, DATE, DURATION, MONEY, NAME, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
+from rag.spans import COUNT, DATE, DURATION, LOCALITY, MONEY, NAME, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
 
 STANCE = "stance"
 WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
@@ -147,6 +147,8 @@ _ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:days|weeks|months
 # The noun asked for follows "which"/"what" directly or after an adjective or two; after a verb ("What does the city
 # pay?", "What did the bank say?") it is the subject, not what is asked.
 _NOT_A_VERB = r"(?!(?:is|was|are|were|does|did|do|will|would|has|had|have|can|could|should|the)\b)"
+# "Which country ...", "In which city ...": a place by name, not an organisation that may stand for one.
+_ASKS_LOCALITY = re.compile(rf"\b(?:which|what)\s+(?:{_NOT_A_VERB}\w+\s+){{0,2}}?(?:city|cities|country|countries|town|towns|village|villages|nation|nations)\b", re.I)
 _ASKS_PLACE = re.compile(rf"\b(?:which|what)\s+(?:{_NOT_A_VERB}\w+\s+){{0,2}}?(?:city|cities|country|countries|town|village|region|district|place|location|states|nations)\b|\bfrom\s+which\b", re.I)
 _ASKS_ORGANISATION = re.compile(
     rf"\b(?:which|what)\s+(?:{_NOT_A_VERB}[\w-]+\s+){{0,2}}?(?:organi[sz]ation|company|companies|agency|institution|bank|ministry|body|firm|foundation|"
@@ -174,7 +176,7 @@ def answer_type(question: str, form: str) -> str | None:
         (_ASKS_NAME, NAME),
         (_ASKS_ORGANISATION, ORGANISATION),
         (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
-        (_ASKS_QUANTITY, QUANTITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE),
+        (_ASKS_QUANTITY, QUANTITY), (_ASKS_LOCALITY, LOCALITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE),
     )
     for pattern, kind in checks:
         if pattern.search(question):
@@ -264,8 +266,12 @@ _ASKS_CORRECTION = re.compile(r"\b(?:correct(?:ed|ion)?|actual(?:ly)?|right|real
 _ASKS_RELAYER = re.compile(r"\bwho\s+(?:\w+\s+){0,2}?(?:relayed|read\s+out|passed\s+on|brought\s+in)\b.*\bquestions?\b|\bwho\s+was\s+the\s+(?:online|remote)\s+moderator\b", re.I)
 
 
+# "Who moderated the open forum?", "Who is hosting this session?", "Who chaired?": not "Who chaired the G8 high-tech
+# crime group?", which asks about someone's past, not about the session.
+_SESSION_WORDS = r"(?:session|panel|workshop|forum|town\s+hall|coalition|meeting|event|discussion|debate|dialogue|roundtable|round\s+table)s?"
 _ASKS_MODERATOR = re.compile(
     r"\bwho\s+(?:(?:was|is)\s+)?(?:moderat(?:ed|ing|es)|chair(?:ed|ing|s)|host(?:ed|ing|s)|facilitat(?:ed|ing|es))\b"
+    rf"(?=\s*[?.!]?\s*$|\s+(?:today|it)\b|\s+(?:[\w'’-]+\s+){{0,5}}?{_SESSION_WORDS}\b)"
     r"|\bwho\s+(?:was|is|were|are)\s+the\s+(?:session\s+|main\s+)?(?:moderators?|chairs?|chairpersons?|hosts?|facilitators?)\b",
     re.I,
 )

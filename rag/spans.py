@@ -20,6 +20,7 @@ MEASURE = "measure"  # a quantity with a physical unit: 827 kilometres, 100 mega
 QUANTITY = "quantity"  # asked for, never found: "how much", "how often", "by how much" take any amount
 NAME = "name"  # asked for, never found: "What is the name of ...", "What is it called?" take any proper name
 PLACE, PERSON, ORGANISATION = "place", "person", "organisation"
+LOCALITY = "locality"  # asked for, never found: "which country", "which city" take a place and nothing else
 NUMERIC = frozenset({SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION, MEASURE, QUANTITY})
 KINDS = (SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION, MEASURE, PLACE, PERSON, ORGANISATION)
 # The spans that answer a question of each type: a price is an amount of money too, a year is a date too, "how long"
@@ -35,6 +36,7 @@ ANSWERS = {
     MEASURE: {MEASURE},
     QUANTITY: {SHARE, MONEY, PRICE, COUNT, DURATION, MEASURE},
     PLACE: {PLACE, ORGANISATION},
+    LOCALITY: {PLACE},
     PERSON: {PERSON},
     ORGANISATION: {ORGANISATION, PLACE, PERSON},  # a name of three capitalised words may be any of them
     NAME: {ORGANISATION, PLACE, PERSON},

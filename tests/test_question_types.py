@@ -24,6 +24,9 @@ from rag.query import named_sessions
         ("How many days did the longest repair on Meridian's cables take last year?", "duration"),
         ("On what date did the survey close?", "date"),
         ("Where was the remote participant who asked whether funds should give grants directly to community networks?", "place"),
+        # A country or a city by name, not an organisation that may stand for a place.
+        ("Which country chairs the UN Ad Hoc Committee on cybercrime?", "locality"),
+        ("In which city is the revised text of the model clauses due to be adopted?", "locality"),
         ("Which company does Daniel work for?", "organisation"),
         ("What is the name of Argentina's national cybersecurity strategy?", "name"),
         ("By how much did Brazil cut the spectrum public price for small providers in small municipalities?", "quantity"),
@@ -73,6 +76,8 @@ def test_what_is_counted_or_measured(question, counted, measured):
         ("Who is hosting this session?", True),
         ("Who co-moderated the session together with Olga Cavalli?", False),  # a co-moderator, found by the introduction
         ("Who was the online moderator?", False),  # the one who relays remote questions
+        ("Who chaired the G8 and G7 high-tech crime group while in government?", False),  # a past role, not the session's chair
+        ("Who moderated the IGF 2025 high-level panel on subsea cables?", True),
         ("Who relayed the questions from remote participants?", False),
     ],
 )

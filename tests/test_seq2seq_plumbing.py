@@ -17,7 +17,7 @@ from rag.cite import check_grounding
 from rag.pipeline import Pipeline
 
 QUESTIONS = [
-    "What does the acronym GFC stand for?",  # fact: the model's reply is checked
+    "Which convention did the ECOWAS speaker say countries need to adhere to in order to collaborate on cyber threats?",  # fact: the model's reply is checked
     "How many member states does the Economic Community of West African States comprise?",  # number
     "Which panelist said cybersecurity should not undermine privacy and human rights?",  # who
     "What is Chris Painter's view on negotiating a new binding cybersecurity treaty at this point?",  # view
