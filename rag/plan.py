@@ -229,8 +229,24 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
             return Draft(listed, [f.evidence for f in people[:3]], ATTRIBUTION, [])
     if query.form == ROLE:
-        return profile_answer(query.targets, passages, directory)
+        return profile_answers(query.targets, passages, resources)
     return None
+
+
+def profile_answers(targets, passages: list[Passage], resources: Resources) -> Draft | None:
+    """"Which company does Daniel work for?" with a Daniel in each of three sessions: each one's role, cited to where
+    they were introduced (the question names no session)."""
+    if len({t.session_id for t in targets}) != len(targets) or len(targets) == 1:
+        return profile_answer(targets, passages, resources.directory)
+    drafts = []
+    for target in targets:
+        located = [found[0] for a, b in target.speaker.introductions if (found := resources.locate(target.session_id, a, b)) is not None]
+        draft = profile_answer((target,), passages + located, resources.directory)
+        if draft is not None:
+            drafts.append(draft)
+    if len(drafts) < 2:
+        return drafts[0] if drafts else None
+    return Draft("; ".join(d.text for d in drafts), [d.evidence[0] for d in drafts][:3], ATTRIBUTION, [])
 
 
 def introduced_answer(query, resources: Resources) -> Draft | None:

@@ -176,7 +176,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
     return Query(
         question,
-        question_kind(asked, bool(targets)),
+        question_kind(asked, bool(targets), answer_type),
         targets,
         position,
         form,
@@ -337,10 +337,12 @@ def named_sessions(question: str, sessions) -> tuple[str, ...]:
     return named
 
 
-def question_kind(question: str, names_someone: bool) -> str:
+def question_kind(question: str, names_someone: bool, answer_type: str | None = None) -> str:
     if ASKS_FOR_PERSON.search(question) and _ATTRIBUTION_VERBS.search(question):
         return WHO_SAID
-    if names_someone and _PROFILE.search(question) and not _ATTRIBUTION_VERBS.search(question) and not _ACCORDING.search(question):
+    # "At which university is Adaeze a researcher?": an organisation or place asked of a named person is who they are.
+    about_them = _PROFILE.search(question) or answer_type in (qt.ORGANISATION, qt.PLACE, qt.LOCALITY)
+    if names_someone and about_them and not _ATTRIBUTION_VERBS.search(question) and not _ACCORDING.search(question):
         return PROFILE
     if names_someone and (_VIEW.search(question) or _ATTRIBUTION_VERBS.search(question)):
         return SPEAKER_VIEW

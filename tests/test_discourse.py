@@ -148,3 +148,14 @@ def test_a_description_that_fits_a_speaker_in_each_of_two_sessions_gives_both(co
 
 def test_a_role_nobody_was_introduced_with_is_not_covered(corpus_pipeline):
     assert ask(corpus_pipeline, "Who is the CEO of Cloudflare?").abstained
+
+
+def test_a_first_name_shared_across_sessions_gives_each_ones_role(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Which company does Daniel work for?")
+    assert "Stratus Cloud" in answer.answer and "Confera" in answer.answer
+    assert len({c.passage.chunk.session_id for c in answer.citations}) >= 2
+
+
+def test_an_organisation_asked_of_a_named_person_is_answered_from_their_introduction(corpus_pipeline):
+    answer = ask(corpus_pipeline, "At which university is Adaeze a researcher?")
+    assert "University of Lagos" in answer.answer and answer.citations[0].passage.chunk.speaker == "INGRID SOLBERG"

@@ -200,6 +200,7 @@ def test_acronyms_with_and_without_function_words():
         ("Which panelist said cybersecurity should not undermine privacy?", WHO_SAID),
         ("Who brought up the Budapest Convention?", WHO_SAID),
         ("What role does Alissa Starzak hold at Cloudflare?", PROFILE),
+        ("In which country does Folake Olagunju work?", PROFILE),
         ("What did the Cloudflare speaker say about AI?", SPEAKER_VIEW),
         ("According to Chris Painter, who launched the GFC?", SPEAKER_VIEW),
         ("How many countries signed the Budapest Convention?", GENERAL),
