@@ -180,6 +180,7 @@ class Draft:
 
 # A short answer says this many words at most, after the speaker's name: the sentences it rests on are shown beside it.
 ANSWER_WORDS = 40
+ANNOUNCING_COST = 1.0  # one focus word's worth
 
 
 def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
@@ -194,7 +195,9 @@ def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
 
     def value(a: int, b: int) -> float:
         said = {stem(w) for w in words(text[a:b])}
-        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text))
+        # A run that stops at a colon stops where what it announces begins ("only on one condition: that ...").
+        announces = text[b : b + 1] == ":"
+        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text)) - ANNOUNCING_COST * announces
 
     best = None
     for i in range(len(pieces)):

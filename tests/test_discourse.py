@@ -69,6 +69,8 @@ def test_a_speakers_position_on_a_proposal(corpus_pipeline):
         # "I strongly agree with Abena on this.": what "this" is comes in the next sentence.
         ("What is Sanjay's view on per-transfer fees?", "Sanjay Kulkarni supports it", "tax on trade"),
         ("Did Margit take a position on the facial recognition moratorium?", "Margit Lindqvist takes no position", "not mine to make"),
+        # A clause ending in a colon announces the condition: the answer runs on into it.
+        ("On what condition would Wanjiru support the platform levy?", "Wanjiru Kamau gives it conditional support", "one third of the new money"),
     ],
 )
 def test_a_stance_on_what_the_question_asks_about(corpus_pipeline, question, begins, holds):
