@@ -174,6 +174,10 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     answer_type = qt.answer_type(asked, form)
     acronyms = frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset()
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
+    named = named_sessions(question, sessions)
+    catalog = sessions if isinstance(sessions, SessionCatalog) else None
+    # "In the high-level panel on subsea cables, which minister ...": the words naming the session say where, not what.
+    scope = frozenset(w for s in (catalog.sessions if catalog else ()) if s.session_id in named for w in content_words(s.title.replace("_", " ").replace("-", " ")))
     return Query(
         question,
         question_kind(asked, bool(targets), answer_type),
@@ -185,7 +189,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         # A stance is one person's: not asked of two speakers of one session ("Where do Ana and Rizal stand?").
         answer_type=answer_type if answer_type != qt.STANCE or len({t.session_id for t in targets}) == len(targets) else None,
         # "What does GFC stand for?": the acronym is what it is about, even when it is a speaker's organisation's.
-        focus=tuple(sorted(set(qt.focus_words(question, identity)) | {a.lower() for a in acronyms})),
+        focus=tuple(sorted((set(qt.focus_words(question, identity)) - scope) | {a.lower() for a in acronyms})),
         numbers=frozenset(numbers_in(asked)),
         counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
         measured=qt.measured_noun(asked),
@@ -197,7 +201,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_corrector=qt.asks_corrector(asked),
         asks_moderator=qt.asks_moderator(asked),
         asks_correction=qt.asks_correction(asked),
-        sessions=named_sessions(question, sessions),
+        sessions=named,
         others=others,
     )
 

@@ -26,7 +26,9 @@ ASKED_PERSON = (
     r"commissioners?|experts?|researchers?|host|chair)"
 )
 # "Who ...", "Which (two) panelists ...": the answer is a person.
-ASKS_FOR_PERSON = re.compile(rf"^\s*(?:\w+\s*,\s*)?(?:who|whom|whose)\b|^\s*(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b", re.I)
+# After a phrase setting the scene, up to a comma: "In the high-level panel on subsea cables, which minister ...".
+_LEAD = r"^\s*(?:[^,?]{0,80},\s*){0,2}"
+ASKS_FOR_PERSON = re.compile(rf"{_LEAD}(?:who|whom|whose)\b|{_LEAD}(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b", re.I)
 _ROLE = re.compile(r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
 _VIEW_WORDS = (
@@ -54,7 +56,7 @@ _KIND_OF = re.compile(rf"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of
 # of the person asked for. Not after a copula ("Who is the speaker from the ITU?") or an auxiliary ("Who did the mayor
 # thank?"), whose answer is, or is found in the words of, the person named.
 _WHO_VERB = re.compile(
-    rf"^\s*(?:\w+\s*,\s*)?(?:who|(?:\w+\s+){{0,6}}?which\s+(?:[\w-]+\s+){{0,3}}?{ASKED_PERSON}(?:\s+(?:from|of|at|in|on)\s+(?:the\s+)?[\w'’-]+){{0,2}})"
+    rf"{_LEAD}(?:who|(?:\w+\s+){{0,6}}?which\s+(?:[\w-]+\s+){{0,3}}?{ASKED_PERSON}(?:\s+(?:from|of|at|in|on)\s+(?:the\s+)?[\w'’-]+){{0,2}})"
     r"\s+(?:(?:also|first|then|later|openly|publicly|directly)\s+)?(?P<verb>[\w'’-]+)",
     re.I,
 )

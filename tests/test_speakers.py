@@ -239,3 +239,9 @@ def test_who_questions_never_answer_with_the_person_acted_on(real, question, act
     assert {t.key for t in query.others} == acted_on
     assert routed <= {t.key for t in query.targets}
     assert not acted_on & {t.key for t in query.targets}
+
+
+def test_a_leading_phrase_does_not_hide_a_who_question(real):
+    _, directory = real
+    query = analyze("In the main session on cybersecurity, trust and online safety, which panelist works for Cloudflare?", directory)
+    assert query.form == "who"
