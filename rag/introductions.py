@@ -32,6 +32,8 @@ def build_session(turns: list[Turn]) -> tuple[list[Speaker], list[Speaker]]:
     for speaker in people:
         introduce(speaker, turns, searchable)
     for speaker in people:
+        name_role_header(speaker, turns, people)
+    for speaker in people:
         speaker.gender = _gender_in(speaker, turns)
     introducers = {s.introduced_by for s in people if s.introduced_by and s.introduced_by != s.key}
     for speaker in people:
@@ -58,6 +60,35 @@ def _gender_in(speaker: Speaker, turns: list[Turn]) -> str | None:
                 if found:
                     return "he" if found.group(1).lower() in ("he", "his", "him") else "she"
     return None
+
+
+# A header that names a role, not a person: "REMOTE MODERATOR", "ONLINE MODERATOR", "CO-CHAIR".
+_ROLE_HEADER = re.compile(r"^(?:[A-Z]+[ -])?(?:MODERATOR|CHAIR|CHAIRPERSON|HOST|FACILITATOR|RAPPORTEUR)$")
+
+
+def name_role_header(speaker: Speaker, turns: list[Turn], people: list[Speaker]) -> None:
+    """A speaker known only by a role header ("REMOTE MODERATOR") is the person an earlier sentence names in that role
+    ("And online we have Kwame Asante in Accra, who is our remote moderator"): their name, and that sentence as their
+    introduction."""
+    if not _ROLE_HEADER.match(speaker.key) or not speaker.turn_nos:
+        return
+    role = fold(speaker.key.replace("-", " "))
+    taken = {alias for other in people if other is not speaker for alias in other.aliases}
+    for turn in turns:
+        if turn.turn_no >= speaker.turn_nos[0]:
+            return
+        for a, b in sentence_spans(turn.text):
+            sentence = turn.text[a:b]
+            if role not in fold(sentence).replace("-", " "):
+                continue
+            names = [n for n in names_in(sentence) if len(n.split()) >= 2 and fold(n) not in taken and role not in fold(n)]
+            if names:
+                speaker.name = names[0]
+                speaker.aliases |= name_aliases(names[0])
+                speaker.role = speaker.role or speaker.key.capitalize()
+                speaker.introduced_by = speaker.introduced_by or turn.speaker
+                speaker.introductions.append((turn.start_char + a, turn.start_char + b))
+                return
 
 
 def name_aliases(name: str) -> set[str]:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from index.text import content_words, fold, names_in, numbers_in, words
+from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, stem, words
 from rag import question_types as qt
 from rag.mentions import person_noun_pattern
 from rag.people import FUNCTION_WORDS, Match, Speaker
@@ -162,6 +162,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     (index.store.SessionInfo), which it may name by type, title or date."""
     matches = directory.match(question) if directory is not None else []
     targets = tuple(Target(m.speaker, m.how) for m in _strongest(matches))
+    targets = tuple(t for t in targets if not described_otherwise(question, t))
     # A follow-up read with the question before it (rag.conversation: "And how many members? — following: ..."): what
     # it asks for is read from its own words, what it is about from both.
     asked = question.split(FOLLOWING, 1)[0] if FOLLOWING in question else question.split(" — ", 1)[0]
@@ -204,6 +205,28 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         sessions=named,
         others=others,
     )
+
+
+def described_otherwise(question: str, target) -> bool:
+    """Does the question describe the person it names with words their introduction does not ("the network engineer
+    Kwame Asante" for the Kwame Asante introduced as remote moderator)? Then it means someone else of that name."""
+    speaker = target.speaker
+    known = fold(" ".join(filter(None, (speaker.description(), speaker.role, speaker.organisation))))
+    if target.how != "name" or not known:
+        return False
+    folded = fold(question)
+    at = min((m.start() for alias in speaker.aliases if len(alias) > 3 for m in re.finditer(rf"\b{re.escape(alias)}\b", folded)), default=None)
+    if at is None:
+        return False
+    # "the network engineer Kwame Asante": a determiner, then up to a few words right before the name, no punctuation.
+    apposed = re.search(rf"\b(?:the|a|an|our|their)\s+((?:[\w'-]+\s+){{1,{DESCRIBING_WORDS}}})$", folded[:at])
+    described = apposed.group(1).split() if apposed else []
+    if not described or any(w in STOPWORDS for w in described):
+        return False
+    return not any(stem(w) in {stem(k) for k in words(known)} for w in described)
+
+
+DESCRIBING_WORDS = 4  # "the senior network engineer Kwame Asante"
 
 
 def acted_on_targets(question: str, targets: tuple[Target, ...], directory) -> tuple[Target, ...]:

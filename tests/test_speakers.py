@@ -245,3 +245,29 @@ def test_a_leading_phrase_does_not_hide_a_who_question(real):
     _, directory = real
     query = analyze("In the main session on cybersecurity, trust and online safety, which panelist works for Cloudflare?", directory)
     assert query.form == "who"
+
+
+ROLE_HEADER = """Open data workshop
+
+>> MARTA SILVA: Welcome, everyone.  I am Marta Silva, director of the Open Data Institute of Lisbon, and I moderate today.  And online we have Peter Novak in Prague, who is our online moderator and who will read out your questions.
+
+>> ONLINE MODERATOR: Thank you, Marta.  We have a question from Ana Ruiz in Quito; she asks whether the data is free.
+
+>> MARTA SILVA: It is free.
+"""
+
+
+def test_a_role_header_is_the_person_introduced_in_that_role():
+    transcript = parse_text(ROLE_HEADER, source="open-data.txt", session_id="open-data")
+    directory = SpeakerDirectory(transcript.turns)
+    reader = directory.get("open-data", "ONLINE MODERATOR")
+    assert reader.name == "Peter Novak" and reader.introductions
+    assert {m.speaker.key for m in directory.match("What did Peter Novak read out?")} == {"ONLINE MODERATOR"}
+
+
+def test_a_name_described_otherwise_is_someone_else_of_that_name():
+    transcript = parse_text(ROLE_HEADER, source="open-data.txt", session_id="open-data")
+    directory = SpeakerDirectory(transcript.turns)
+    assert not analyze("Which organisation does the network engineer Peter Novak work for?", directory).targets
+    assert "ONLINE MODERATOR" in {t.key for t in analyze("Which organisation does the online moderator Peter Novak work for?", directory).targets}
+    assert analyze("Who moderated together with Peter Novak?", directory).targets
