@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from index.text import content_words, fold, names_in
+from rag.question_types import asked_noun
 from rag.query import FOLLOWING
 
 PERSON_PRONOUNS = {"he": "he", "him": "he", "his": "he", "himself": "he", "she": "she", "her": "she", "hers": "she", "herself": "she",
@@ -80,21 +81,29 @@ def exchange_of(record: dict, directory) -> Exchange:
 
     if directory is not None:
         answer = "" if record.get("abstained") else record.get("answer", "")
-        head = re.split(r"[:(,\[]", answer, maxsplit=1)[0]
-        for match in directory.match(head) if head else ():
-            if match.how == "name" and (not sessions or match.speaker.session_id in sessions):
-                add(match.speaker.session_id, match.speaker.key, match.speaker.name)
+        head = re.split(r"[:(,\[]", answer, maxsplit=1)[0].strip()
+        matched = [m for m in (directory.match(head) if head else ()) if m.how == "name" and (not sessions or m.speaker.session_id in sessions)]
+        for match in matched:
+            add(match.speaker.session_id, match.speaker.key, match.speaker.name)
+        if not matched and _PERSON_NAME.fullmatch(head) and record.get("answer_source") == "attribution":
+            # "Aisha Bello (Kano), a question read out by ...": a person the answer names who never spoke.
+            add(sessions[0] if sessions else "", "", head)
         for match in directory.match(question):
             if match.how in ("name", "organisation", "role") and (not sessions or match.speaker.session_id in sessions):
                 add(match.speaker.session_id, match.speaker.key, match.speaker.name)
     for citation in record.get("citations", []):
         add(citation.get("session", ""), citation.get("speaker_key", ""), citation.get("speaker", ""))
     answer = "" if record.get("abstained") else re.sub(r"\s*\[\d+\]", "", record.get("answer", ""))
-    things = [n for n in names_in(question) + names_in(answer) if _is_thing(n, directory)]
+    # "Which body ...?" answered "Ana Velasco from the ITU, who heads the International Advisory Body ...": the name of
+    # the kind asked for comes first.
+    asked = asked_noun(question)
+    answered = sorted(names_in(answer), key=lambda n: not (asked and asked.lower() in fold(n)))
+    things = [n for n in names_in(question) + answered if _is_thing(n, directory)]
     about_person = bool(re.match(r"^\s*(?:who|whom|whose)\b", question, re.I)) or bool(directory is not None and any(m.how == "name" for m in directory.match(question)))
     return Exchange(question, tuple(people), sessions, tuple(dict.fromkeys(things)), about_person)
 
 
+_PERSON_NAME = re.compile(r"[A-Z\u00C0-\u00DE][\w’'\u2011-]+(?: [A-Z\u00C0-\u00DE][\w’'\u2011-]+){1,3}")
 _ASKING = re.compile(r"^(?:What|Who|Whom|Whose|How|Which|Where|When|Why|Did|Does|Do|Is|Are|Was|Were|Would|Could|Can|And|According|In|At|On|The|A|An)$")
 
 
@@ -165,9 +174,9 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
     # "And his name?", "And how many members?": short, or opened with "and" and nothing above resolved.
     elliptic = len(content_words(text)) <= SHORT_WORDS or (_LEADING_AND.match(text) is not None and rewritten == text and len(content_words(text)) <= 5)
     refers = _REFERS.search(text if own is None else text[: own.start()] + text[own.end() :])
-    if (rewritten == text and refers and not named) or (elliptic and not own_things):
-        # A reference nothing above could place ("the wrong figure", "those statistics"), or a short follow-up with no
-        # subject of its own ("And how many members?", "And his name?"): the last question goes with it.
+    if (rewritten == text and refers and not named and not own_things) or (elliptic and not own_things):
+        # A reference nothing above could place ("the wrong figure", "those statistics") in a question naming nothing
+        # itself ("the Philippines ... its audit" refers to its own name), or a short follow-up with no subject of its own ("And how many members?", "And his name?"): the last question goes with it.
         rewritten = f"{rewritten.rstrip(' ?')}{FOLLOWING}{last.question.split(FOLLOWING)[0].rstrip(' ?')}?"
         notes.append("read with the last question")
     if rewritten == text:

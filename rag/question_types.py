@@ -67,13 +67,14 @@ def acted_on(question: str) -> str | None:
     """The part of a "who" question after the verb of the person asked for: who is named there is whom that person
     acted on, never the answer. None when the question has no such verb."""
     found = _WHO_VERB.match(question)
-    if found is None or found.group("verb").lower() in _NOT_AN_ACTION:
-        return None
+    if found is None or found.group("verb").lower() in _NOT_AN_ACTION or _JOINT_VERB.match(found.group("verb")):
+        return None  # "Who co-moderated the session with Olga?": she did it too
     after = question[found.end("verb") :]
     # "Who moderated together with Olga?": Olga did it too; her words may name the answer, so she stays routed to.
     return _CO_ACTOR.split(after, 1)[0]
 
 
+_JOINT_VERB = re.compile(r"co[-\u2011]\w+|co(?:moderat|chair|host|organi[sz]|found|author|lead|led)\w*", re.I)
 _CO_ACTOR = re.compile(r"\b(?:together\s+with|along\s+with|alongside|jointly\s+with)\b", re.I)
 
 

@@ -130,3 +130,22 @@ def test_the_it_of_how_long_does_it_take_stands_for_nothing():
 
     assert _THING.search("How long does it take to ratify the convention?") is None
     assert _THING.search("How much does it cost?") is not None
+
+
+def test_she_is_the_person_a_who_answer_named_though_she_never_spoke(corpus_pipeline):
+    # Aisha Bello's question was read out by the remote moderator: "she" is Aisha, not the reader.
+    first, follow_up = converse(corpus_pipeline, "Who asked whether the avatar pilot would cover Nigerian Sign Language?", "What answer did she get?")
+    assert first.answer.startswith("Aisha Bello")
+    assert "Aisha Bello" in follow_up.resolved_question
+
+
+def test_it_is_the_name_of_the_kind_the_last_question_asked_for(corpus_pipeline):
+    # "Which body ...?" answered with a sentence naming the ITU first, then the body: "it" is the body.
+    _, follow_up = converse(corpus_pipeline, "Which body does Ana Velasco head the secretariat of?", "When was it set up?")
+    assert "International Advisory Body" in follow_up.resolved_question
+
+
+def test_a_new_question_with_its_own_subject_is_not_read_with_the_last(corpus_pipeline):
+    _, follow_up = converse(corpus_pipeline, "Who asked whether the avatar pilot would cover Nigerian Sign Language?",
+                            "How many government websites did the Philippines check in its accessibility audit?")
+    assert follow_up.resolved_question == follow_up.question
