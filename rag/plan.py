@@ -133,6 +133,10 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
         turns=frozenset(turns), introductions=introductions, about=about, moderators=resources.moderators(),
     )
+    if query.others:
+        # "Who disagreed with Owen?": Owen's own sentences cannot hold the answer, however well they match his name.
+        acted_on = {(t.session_id, t.key) for t in query.others}
+        ranked = [e for e in ranked if (e.passage.chunk.session_id, e.passage.chunk.speaker) not in acted_on] or ranked
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
     notes: list[str] = []
@@ -274,7 +278,7 @@ def introduced_answer(query, resources: Resources) -> Draft | None:
         # The introducing sentence that says most of what the question describes them by.
         best = max(sentences, key=lambda e: len(asked & {stem(w) for w in content_words(e.text)}))
         said = {stem(w) for w in content_words(f"{target.speaker.description() or ''} {target.speaker.organisation or ''} {best.text}")}
-        if any(stem(w) not in said and stem(w.rstrip("s")) not in said and not re.fullmatch(PERSON_NOUN, w) for w in query.focus):
+        if any(stem(w) not in said and stem(w.rstrip("s")) not in said and not re.fullmatch(PERSON_NOUN, w) and w not in BEING_WORDS for w in query.focus):
             return None  # "Who is the CEO of Cloudflare?": the Cloudflare speaker was not introduced as its CEO
         people.append(Person(target.speaker.name, target.speaker.description()).label())
         evidence.append(best)
@@ -302,6 +306,8 @@ def asks_what_was_done(question: str) -> bool:
 
 
 PERSON_NOUN = person_noun_pattern() + "s?"
+# Verbs that only say someone holds a place ("works for", "is based in"): an introduction need not repeat them.
+BEING_WORDS = frozenset("work works worked working based comes come from represents represent representing".split())
 # Verbs of what people do in a session; "who heads/leads/runs/represents/founded X" asks who someone is.
 _DID_IN_SESSION = re.compile(
     r"\b(?:said|says|say|argued|asked|answered|responded|replied|mentioned|proposed|suggested|called|critici[sz]ed|warned|agreed|disagreed|"

@@ -95,6 +95,10 @@ class Retriever:
         if query.sessions and not sessions and not speakers:
             sessions = set(query.sessions)  # the question names its session: "the open forum on data flows"
         allowed = self._allowed(speakers, sessions)
+        if query.others and not speakers:
+            # "Who disagreed with Owen?": Owen's own turns cannot hold the answer, however well they match his name.
+            acted_on = self._acted_on(query)
+            allowed = ~acted_on if allowed is None else allowed & ~acted_on
         if rows == 0 or (allowed is not None and not allowed.any()):
             return []
         route = np.zeros(rows, dtype=np.float32)
@@ -203,6 +207,14 @@ class Retriever:
         none = np.zeros(0, dtype=np.int64)
         rows = [by_session.get(a.session_id, none)[(self._start[by_session.get(a.session_id, none)] < a.end) & (a.start < self._end[by_session.get(a.session_id, none)])] for a in wanted]
         return np.unique(np.concatenate(rows))
+
+    def _acted_on(self, query: Query) -> np.ndarray:
+        """Rows of the turns of the people a "who" question names as acted on."""
+        by_speaker, _ = self._row_groups()
+        mask = np.zeros(len(self.index.chunks), dtype=bool)
+        for other in query.others:
+            mask[by_speaker.get((other.session_id, other.key), np.zeros(0, dtype=np.int64))] = True
+        return mask
 
     def _row_groups(self) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, np.ndarray]]:
         if self._rows_by_speaker is None:
