@@ -99,7 +99,7 @@ FOCUS_BONUS = 0.1  # the sentence is by a speaker the question is about
 ADDRESSED_PENALTY = 0.3  # the sentence is by the speaker being answered, not the one answering
 INTRODUCTION_BONUS = 0.3  # a question about a speaker ("Where is X based?") and a sentence introducing X
 POSITION_BONUS = 0.3  # the sentence is in the turn the question points at (the speaker's first or last)
-TYPE_BONUS = 0.5  # the sentence states a thing of the type asked for (a share for "what share", a year for "which year");
+TYPE_BONUS = 0.3  # the sentence states a thing of the type asked for (a share for "what share", a year for "which year");
 # half of it for a thing that can stand in (a year for "on what date")
 TYPE_PENALTY = 0.4  # a question asking for a typed thing and a sentence stating none
 COUNTED_BONUS = 0.2  # "How many events ...": the typed span is within COUNT_DISTANCE words of "events"; and a span
