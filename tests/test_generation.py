@@ -277,7 +277,7 @@ def test_pipeline_quotes_when_both_replies_fail(scripted):
 @pytest.mark.parametrize(
     "question",
     [
-        "Which convention did the ECOWAS speaker say countries need to adhere to in order to collaborate on cyber threats?",
+        "Which convention do countries need to adhere to in order to collaborate on cyber threats?",
         "How many member states does the Economic Community of West African States comprise?",
         "What three levels of resources did the ECOWAS speaker say are lacking in West Africa?",
     ],

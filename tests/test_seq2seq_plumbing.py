@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import re
+
 import pytest
 
 from rag.cite import check_grounding
 from rag.pipeline import Pipeline
 
 QUESTIONS = [
-    "Which convention did the ECOWAS speaker say countries need to adhere to in order to collaborate on cyber threats?",  # fact: the model's reply is checked
+    "Which convention do countries need to adhere to in order to collaborate on cyber threats?",  # fact: the model's reply is checked
     "How many member states does the Economic Community of West African States comprise?",  # number
     "Which panelist said cybersecurity should not undermine privacy and human rights?",  # who
     "What is Chris Painter's view on negotiating a new binding cybersecurity treaty at this point?",  # view
@@ -83,7 +85,9 @@ def test_random_seq2seq_answers_are_grounded_or_quoted(seq2seq_pipeline, questio
     for citation in answer.citations:
         assert citation.quote in citation.passage.chunk.text
         assert f"[{citation.n}]" in answer.answer
-    assert record["quote"] == answer.citations[0].quote
+    # Shown beside the answer: the cited sentence and, for views, lists and facts, its passage's next-best ones.
+    assert answer.citations[0].quote in record["quote"]
+    assert all(s in answer.citations[0].passage.chunk.text for s in re.split(r"(?<=[.?!]) ", record["quote"]) if s)
     core = answer.answer.split(": ", 1)[-1]
     if answer.answer_source in ("generated", "regenerated"):
         assert check_grounding(core, " ".join(c.quote for c in answer.citations)).supported
