@@ -10,7 +10,6 @@ answer a person reads is either grounded in its cited sentences or replaced by a
 from __future__ import annotations
 
 import dataclasses
-
 import re
 
 import pytest
