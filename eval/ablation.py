@@ -180,7 +180,7 @@ def curve_section(curve: list[dict], chosen: dict, settings: Settings, config_na
 
 
 def write_doc(path: Path, sections: dict[str, str]) -> None:
-    from eval.compare import replace_section
+    from eval.doc import replace_section
 
     document = path.read_text(encoding="utf-8") if path.exists() else "# Evaluation\n"
     for name, body in sections.items():

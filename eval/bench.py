@@ -997,7 +997,7 @@ def machine() -> str:
 
 
 def write_outputs(results: list[SectionResult], run: dict, doc: Path = DOC, results_path: Path = RESULTS) -> None:
-    from eval.compare import replace_section
+    from eval.doc import replace_section
 
     stored = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {"sections": {}}
     document = doc.read_text(encoding="utf-8") if doc.exists() else ""

@@ -12,18 +12,16 @@ docs/eval.md is shared with other tools: this one rewrites only the sections bet
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from index.settings import GENERATORS, PROJECT_ROOT, RETRIEVERS, Settings
+from eval.doc import update_doc
 from eval.report import fmt, markdown_table
 
 DOC = PROJECT_ROOT / "docs" / "eval.md"
 SECTIONS = ("harness-comparison", "harness-per-type")  # and "corpus", "dialogues"; eval.loto writes "held-out"
-DOC_TITLE = "# Evaluation\n"
 COMPARISON = [
     ("hit@1", "hit@1"),
     ("hit@5", "hit@5"),
@@ -59,22 +57,7 @@ def plan(settings: Settings, generators: list[str] | None = None, retrievers: li
     return runs
 
 
-# -- docs/eval.md --------------------------------------------------------------------------------------
-def section(name: str, body: str) -> str:
-    return f"<!-- section:{name} -->\n{body.strip()}\n<!-- /section:{name} -->"
-
-
-def replace_section(document: str, name: str, body: str) -> str:
-    """`document` with section `name` replaced by `body` (appended when missing); all other text kept byte for byte."""
-    pattern = re.compile(rf"<!-- section:{re.escape(name)} -->.*?<!-- /section:{re.escape(name)} -->", re.S)
-    replacement = section(name, body)
-    if pattern.search(document):
-        return pattern.sub(lambda _: replacement, document, count=1)
-    if not document.strip():
-        document = DOC_TITLE
-    return document.rstrip("\n") + "\n\n" + replacement + "\n"
-
-
+# -- docs/eval.md (sections written through eval.doc) -------------------------------------------------
 def comparison_section(runs: list[dict], command: str, date: str, skipped: list[str]) -> str:
     rows = [[r["generator"], r["retriever"], *(fmt(r["overall"][key], key) for key, _ in COMPARISON)] for r in runs]
     n = runs[0]["overall"] if runs else {}
@@ -108,25 +91,6 @@ def per_type_section(runs: list[dict], default_retriever: str) -> str:
         rows.append(["**all**", *(f"**{fmt(r['overall'][key], key)}**" for key, _ in PER_TYPE)])
         lines += [f"### {r['generator']} generator, {r['retriever']} retriever", "", markdown_table(["type", *(label for _, label in PER_TYPE)], rows), ""]
     return "\n".join(lines)
-
-
-def update_doc(path: Path, sections: dict[str, str]) -> None:
-    """Replace (or append) the named sections of `path`, under a lock: tools that share the document can run at once."""
-    import hashlib
-    import tempfile
-
-    from filelock import FileLock
-
-    # The lock lives outside the repository; its name is stable across processes (str hashes are not).
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    with FileLock(str(Path(tempfile.gettempdir()) / f"igf-rag-doc-{digest}.lock")):
-        document = path.read_text(encoding="utf-8") if path.exists() else ""
-        for name, body in sections.items():
-            document = replace_section(document, name, body)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(path.name + ".tmp")
-        staging.write_text(document, encoding="utf-8")
-        os.replace(staging, path)
 
 
 def write_doc(path: Path, runs: list[dict], command: str, date: str, default_retriever: str, skipped: list[str]) -> None:

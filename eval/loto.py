@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from eval.compare import update_doc
+    from eval.doc import update_doc
     from eval.corpus import default_sets
     from rag.console import console, errors
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import lru_cache
 
 from index.text import fold
-from rag.people import FUNCTION_WORDS, MODERATOR, Speaker
+from rag.people import FUNCTION_WORDS, MODERATOR, Speaker, Token
 from rag.places import country_names_of, mentions_country, place_words
 
 # Nouns that say "the person from/at ..." in a question; they carry no identity of their own.
@@ -147,14 +146,6 @@ class MatchIndex:
 def organisation_words(organisation: str) -> tuple[str, ...]:
     return tuple(w for w in re.findall(r"[a-z0-9]+", fold(organisation)) if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit())
 
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    folded: str
-    capitalised: bool
-    upper: bool
 
 
 def tokens_of(text: str) -> list[Token]:

@@ -60,6 +60,16 @@ class Speaker:
 
 
 @dataclass(frozen=True)
+class Token:
+    """A word of a question, as the speaker matching (rag.mentions) and place matching (rag.places) read it."""
+
+    text: str
+    folded: str
+    capitalised: bool
+    upper: bool
+
+
+@dataclass(frozen=True)
 class Match:
     speaker: Speaker
     score: float

@@ -7,13 +7,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from index.text import fold
-from rag.people import FUNCTION_WORDS
-
-if TYPE_CHECKING:
-    from rag.mentions import Token
+from rag.people import FUNCTION_WORDS, Token
 
 
 @lru_cache(maxsize=1)

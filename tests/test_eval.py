@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval import metrics as m
-from eval.compare import replace_section, update_doc
+from eval.doc import replace_section, update_doc
 from eval.harness import DEFAULT_QUESTIONS, QuestionSetError, load_questions, run_eval
 from rag.cli import app
 
