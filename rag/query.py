@@ -175,10 +175,10 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     answer_type = qt.answer_type(asked, form)
     acronyms = frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset()
     identity = frozenset(w for t in targets for w in identity_words(t.speaker))
-    named = named_sessions(question, sessions)
-    catalog = sessions if isinstance(sessions, SessionCatalog) else None
+    catalog = sessions if isinstance(sessions, SessionCatalog) else SessionCatalog.of(sessions)
+    named = named_sessions(question, catalog)
     # "In the high-level panel on subsea cables, which minister ...": the words naming the session say where, not what.
-    scope = frozenset(w for s in (catalog.sessions if catalog else ()) if s.session_id in named for w in content_words(s.title.replace("_", " ").replace("-", " ")))
+    scope = frozenset(w for s in catalog.sessions if s.session_id in named for w in content_words(s.title.replace("_", " ").replace("-", " ")))
     return Query(
         question,
         question_kind(asked, bool(targets), answer_type),
