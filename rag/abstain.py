@@ -186,6 +186,9 @@ MONEY_NOUNS = frozenset("fee fees fine fines revenue revenues budget budgets sal
 FOCUS_DISTANCE = 10  # words between a typed span and a word of the question, in the span's sentence
 
 
+NEIGHBOURS = 2  # sentences each side: "And it was not two weeks. It was 38 days. Thirty-eight days until ..."
+
+
 def neighbours(item: Evidence) -> str:
     """The sentences just before and after `item` in its passage ("So, Tunza Mesh. We started in 2018."): an answer's
     sentence often names what it is about only in the one next to it."""
@@ -194,7 +197,7 @@ def neighbours(item: Evidence) -> str:
     at = next((i for i, (a, _) in enumerate(spans) if a == item.start), None)
     if at is None:
         return ""
-    return " ".join(text[a:b] for a, b in spans[max(0, at - 1) : at + 2] if a != item.start)
+    return " ".join(text[a:b] for a, b in spans[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1] if a != item.start)
 
 
 def states_numbers(query, item: Evidence, resources) -> bool:

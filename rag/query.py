@@ -16,6 +16,7 @@ Forms and answer types are decided from the question's words alone (rag.question
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -252,6 +253,10 @@ FOLLOWING = " — following: "  # how rag.conversation joins a short follow-up t
 _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Professor|Minister|Deputy|Mayor|Commissioner|Ambassador|Madam|Sir)\.?\s+)+")
 
 
+# "after the January 2022 eruption": a month or a weekday dates what the question is about; it does not name it.
+_CALENDAR_WORDS = frozenset(fold(w) for w in [*calendar.month_name[1:], *calendar.day_name])
+
+
 def question_names(question: str, identity: frozenset[str], targets) -> tuple[str, ...]:
     """The capitalised names a question uses that are not its speakers' ("Kenya", "Tunza Mesh", "UNECA"): a name is
     cut at "and", stripped of titles, possessives and words that name a target, and dropped when what is left is the
@@ -264,7 +269,7 @@ def question_names(question: str, identity: frozenset[str], targets) -> tuple[st
     for name in names_in(question):
         for part in re.split(r"\s+and\s+", name):
             part = _HONORIFIC.sub("", re.sub(r"['’]s$", "", part)).strip(" .")
-            kept = [w for w in part.split() if fold(w) not in identity and w != opener]
+            kept = [w for w in part.split() if fold(w) not in identity and w != opener and fold(w) not in _CALENDAR_WORDS]
             if not kept or _HONORIFIC.fullmatch(kept[0] + " "):
                 continue
             if len(kept) == 1 and any(d and fold(kept[0]) != d and fold(kept[0])[: max(4, len(d) - 1)] == d[: max(4, len(d) - 1)] for d in demonyms):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, stem, words
-from rag.spans import COUNT, DATE, DURATION, LOCALITY, MONEY, NAME, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
+from rag.spans import COUNT, DATE, DURATION, LOCALITY, MEASURE, MONEY, NAME, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
 
 STANCE = "stance"
 WHO, ROLE, NUMBER, LIST, VIEW, FACT = "who", "role", "number", "list", "view", "fact"
@@ -146,6 +146,12 @@ _ASKS_COUNT = re.compile(r"\bhow\s+many\b|\bwhat\s+(?:is\s+the\s+)?number\s+of\b
 _ASKS_QUANTITY = re.compile(r"\bhow\s+(?:much|often|far|big|large)\b|\bby\s+how\s+(?:much|many)\b", re.I)
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b|\bin\s+what\s+year\b|\bby\s+(?:the\s+end\s+of\s+)?(?:what|which)\s+year\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:calendar\s+)?(?:date|day|month)\b|^\s*when\s+(?:was|were|did|does|do|is|are|will|would|has|had)\b|\bon\s+what\s+date\b", re.I)
+# "How long is Tonga's only international cable?", "How far is the landing station?": a length, where "how long is
+# the pilot going to last?" asks for a duration. A duration still answers when no length is found (rag.spans.ANSWERS).
+_ASKS_LENGTH = re.compile(
+    r"\bhow\s+long\s+(?:is|are)\s+(?!it\b|they\b)(?:(?!(?:going|expected|supposed|to|set)\b)[\w'’\u2011-]+\s+){0,5}?[\w\u2011-]+\s*(?:\?|,|\band\b|$)|\bhow\s+far\b|\bwhat\s+distance\b",
+    re.I,
+)
 _ASKS_DURATION = re.compile(r"\bhow\s+long\b|\bhow\s+many\s+(?:days|weeks|months|years|hours|minutes)\b|\bwhat\s+(?:duration|period)\b|\bhow\s+quickly\b", re.I)
 # The noun asked for follows "which"/"what" directly or after an adjective or two; after a verb ("What does the city
 # pay?", "What did the bank say?") it is the subject, not what is asked.
@@ -177,6 +183,7 @@ def answer_type(question: str, form: str) -> str | None:
         return STANCE if _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:why|how)\b", question, re.I) else None
     checks = (
         (_ASKS_NAME, NAME),
+        (_ASKS_LENGTH, MEASURE),
         (_ASKS_ORGANISATION, ORGANISATION),
         (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
         (_ASKS_QUANTITY, QUANTITY), (_ASKS_LOCALITY, LOCALITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE),

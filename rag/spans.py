@@ -23,7 +23,7 @@ PLACE, PERSON, ORGANISATION = "place", "person", "organisation"
 LOCALITY = "locality"  # asked for, never found: "which country", "which city" take a place and nothing else
 NUMERIC = frozenset({SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION, MEASURE, QUANTITY})
 KINDS = (SHARE, MONEY, PRICE, COUNT, YEAR, DATE, DURATION, MEASURE, PLACE, PERSON, ORGANISATION)
-# The spans that answer a question of each type: a price is an amount of money too, a year is a date too, "how long"
+# The spans that answer a question of each type: a price is an amount of money too, a year is a date too, "how long is"
 # may ask for a length, "where does she teach" for an institution.
 ANSWERS = {
     SHARE: {SHARE},
@@ -32,8 +32,8 @@ ANSWERS = {
     COUNT: {COUNT},
     YEAR: {YEAR, DATE},
     DATE: {DATE, YEAR},
-    DURATION: {DURATION, MEASURE},
-    MEASURE: {MEASURE},
+    DURATION: {DURATION},
+    MEASURE: {MEASURE, DURATION},  # "how long is the pilot?" may ask for a duration after all
     QUANTITY: {SHARE, MONEY, PRICE, COUNT, DURATION, MEASURE},
     PLACE: {PLACE, ORGANISATION},
     LOCALITY: {PLACE},
@@ -85,6 +85,7 @@ _ADJECTIVE_DURATION = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|forty|fifty)[\u2010\u2011-](?:year|month|week|day|hour|minute)\b",
     re.I,
 )
+_HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011"), "-")
 _SPELLED_COUNT = re.compile(
     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b",
     re.I,
@@ -162,6 +163,11 @@ def _is_money(surface: str, unit_name: str, entity: str, before: str, after: str
 def spans_in(sentence: str) -> tuple[Span, ...]:
     """Every typed span of `sentence`, in order of appearance (numbers by quantulum3; dates, places, people and
     organisations by the rules below). A sentence with no digit, number word or month holds no numeric span."""
+    # Captions join spelled numbers with U+2011 ("Thirty‑eight days"), which quantulum3 reads as two numbers: the
+    # sentence is read with plain hyphens (the same length, so the offsets hold) and the spans keep the original text.
+    plain = sentence.translate(_HYPHENS)
+    if plain != sentence:
+        return tuple(Span(s.kind, s.start, s.end, sentence[s.start : s.end], s.value) for s in spans_in(plain))
     spans: list[Span] = []
     if _NUMBERISH.search(sentence):
         spans += _quantities(sentence)
@@ -269,8 +275,3 @@ def of_kind(spans: tuple[Span, ...], answer_type: str | None) -> list[Span]:
     """The spans that can answer a question of `answer_type` (rag.question_types)."""
     wanted = ANSWERS.get(answer_type or "", set())
     return [s for s in spans if s.kind in wanted]
-
-
-def warm_up() -> None:
-    """quantulum3 builds its unit tables on the first parse (about 3 s): done at start, not in the first answer."""
-    spans_in("It cost 5 dollars a month in March 2024, 20 percent of 14 sites in Kenya.")

@@ -23,6 +23,10 @@ from rag.query import named_sessions
         ("How long did the independent audit of the welfare fraud scoring system take?", "duration"),
         ("How many days did the longest repair on Meridian's cables take last year?", "duration"),
         ("On what date did the survey close?", "date"),
+        # "How long is" a thing asks for its length; "how long was X offline", "how long is it going to last" for a time.
+        ("How long is Tonga's only international cable, and where does it run to?", "measure"),
+        ("How long was Tonga offline after the January 2022 eruption, rather than the two weeks first mentioned?", "duration"),
+        ("How long is the SignBridge pilot going to last?", "duration"),
         ("Where was the remote participant who asked whether funds should give grants directly to community networks?", "place"),
         # A country or a city by name, not an organisation that may stand for a place.
         ("Which country chairs the UN Ad Hoc Committee on cybercrime?", "locality"),

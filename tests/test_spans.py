@@ -28,6 +28,9 @@ def kinds(sentence: str) -> list[tuple[str, str]]:
         ("It runs 827 kilometres to Fiji.", ("place", "Fiji")),
         ("Thirteen countries were affected.", ("count", "Thirteen")),
         ("UN reports show that one in five girls have been exploited.", ("share", "one in five")),
+        # A spelled number joined by a caption's U+2011 hyphen is one number, and keeps the caption's spelling.
+        ("Thirty\u2011eight days until the cable was repaired on the 22nd of February.", ("duration", "Thirty\u2011eight days")),
+        ("We have twenty\u2011three member authorities.", ("count", "twenty\u2011three")),
     ],
 )
 def test_spans_of_each_kind(sentence, expected):
@@ -50,6 +53,10 @@ def test_an_answer_type_takes_its_kinds_and_those_that_stand_in():
     assert {s.kind for s in sp.of_kind(spans, "money")} == {"price"}
     assert {s.kind for s in sp.of_kind(spans, "quantity")} == {"share", "price"}
     assert sp.of_kind(spans, None) == []
+    # A length asked for ("how long is the cable") takes a duration when no length is found; a duration never a length.
+    spans = sp.spans_in("It runs 827 kilometres to Fiji and was repaired in 38 days.")
+    assert [s.kind for s in sp.of_kind(spans, "measure")] == ["measure", "duration"]
+    assert [s.kind for s in sp.of_kind(spans, "duration")] == ["duration"]
 
 
 def test_quantulum_runs_without_its_pickled_classifier():

@@ -271,3 +271,10 @@ def test_a_name_described_otherwise_is_someone_else_of_that_name():
     assert not analyze("Which organisation does the network engineer Peter Novak work for?", directory).targets
     assert "ONLINE MODERATOR" in {t.key for t in analyze("Which organisation does the online moderator Peter Novak work for?", directory).targets}
     assert analyze("Who moderated together with Peter Novak?", directory).targets
+
+
+def test_a_month_or_a_weekday_is_not_a_name_the_question_is_about(real):
+    # "after the January 2022 eruption": a sentence about the eruption need not say "January" to be about it.
+    _, directory = real
+    assert analyze("How long was Tonga offline after the January 2022 eruption?", directory).names == ("Tonga",)
+    assert analyze("What did the ECOWAS speaker say on Tuesday about Kenya?", directory).names == ("Kenya",)
