@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from index.annotate import AGAINST, ASKED, CONDITIONAL, CORRECTION, FOR, NEUTRAL, RELAYED, STANCE, Annotation
 from index.text import content_words, numbers_in, sentence_spans, stem
 from rag.evidence import Evidence, TermWeights
+from rag.spans import COUNT, spans_in
 from rag.types import Passage
 
 # (session, start, end) -> the passage holding that span and the span's offsets in its text
@@ -185,11 +186,38 @@ def corrected(evidence: Evidence, stated: set[str], annotations: Sequence[Annota
         # A correction said after the sentence, or in the sentences that begin with it ("I said 3 million. ... It was 2.5").
         if annotation.kind != CORRECTION or annotation.session_id != session or annotation.end <= end or annotation.start < at:
             continue
-        if numbers_in(annotation.replaces or "") & stated and not numbers_in(annotation.value or "") & stated:
+        replaced = numbers_in(annotation.replaces or "")
+        if replaced & stated and not numbers_in(annotation.value or "") & stated:
             found = _evidence(annotation, locate, evidence.score)
-            if found is not None:
+            if found is not None and _same_kind(evidence.text, stated & replaced, found.text, replaced | numbers_in(annotation.value or "")):
                 return Found(annotation, found, evidence.score)
     return None
+
+
+def _same_kind(stated_in: str, stated: set[str], corrected_in: str, corrected: set[str]) -> bool:
+    """Are the figure a sentence states and the one a correction replaces the same kind of thing? "40 percent of our
+    economy" is not corrected by "I said 40 repair ships. It's 14." (a share, a count); "a three-year grant" not by
+    "the fine was 3 million pesos". True when either sentence types none of them."""
+    first = [s for s in spans_in(stated_in) if numbers_in(s.text) & stated]
+    second = [s for s in spans_in(corrected_in) if numbers_in(s.text) & corrected]
+    if not first or not second:
+        return True
+    if not {s.kind for s in first} & {s.kind for s in second}:
+        return False
+    # Two counts are of the same thing when they count the same noun: "40 members" is not "40 repair ships".
+    stated_nouns, corrected_nouns = _counted_nouns(stated_in, first), _counted_nouns(corrected_in, second)
+    return not stated_nouns or not corrected_nouns or bool(stated_nouns & corrected_nouns)
+
+
+def _counted_nouns(text: str, spans) -> set[str]:
+    """The stems of the words a count counts: the content words among the four after it, within its clause ("40
+    repair ships": repair, ships; "not 40, for the Indian Ocean": indian, ocean)."""
+    found = set()
+    for span in spans:
+        if span.kind == COUNT:
+            following = re.split(r"[.?!;]", text[span.end :], maxsplit=1)[0]
+            found |= {stem(w) for w in content_words(" ".join(following.split()[:4])) if not numbers_in(w)}
+    return found
 
 
 # -- stances ---------------------------------------------------------------------------------------------------------

@@ -261,8 +261,10 @@ def select_evidence(
         )
         typed = answer_spans(sentence, query)
         counts_asked = bool(query.counted | query.measured) and any(near(sentence, s, query.counted | query.measured) for s in typed)
-        # "We are three minutes over." is short, and a whole answer to "by how many minutes ...".
-        if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not counts_asked:
+        # "We are three minutes over." is short, and a whole answer to "by how many minutes ..."; so is "The survey was in
+        # 2023." to "In which year was the survey carried out?".
+        whole = counts_asked or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
+        if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not whole:
             score -= 1.0
         if sentence.rstrip().endswith("?"):
             score -= QUESTION_PENALTY

@@ -49,6 +49,22 @@ def test_a_correction_within_the_speakers_own_turn(corpus_pipeline):
     assert "2.5 million" in answer.answer and "corrected from 3 million" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "figure", "speaker"),
+    [
+        # Another speaker's correction of the same number, about something else: "40 repair ships. It's 14."
+        ("What share of Tonga's economy comes from remittances, according to the Tongan minister?", "40 percent", "MELE TAUFA"),
+        ("How many members does the ITU-ICPC advisory body on submarine cable resilience have?", "40 members", "ANA VELASCO"),
+        # "a three-year grant" is not the "3 million pesos" a correction replaces.
+        ("How big is the Enforcement Cooperation Fund?", "1.2 million", "ABENA OWUSU"),
+    ],
+)
+def test_a_correction_of_another_thing_leaves_the_figure_alone(corpus_pipeline, question, figure, speaker):
+    answer = ask(corpus_pipeline, question)
+    assert figure in answer.answer and "corrected" not in answer.answer
+    assert answer.citations[0].passage.chunk.speaker == speaker
+
+
 def test_who_corrected_a_figure(corpus_pipeline):
     answer = ask(corpus_pipeline, "Who corrected the Deputy Mayor's figure for the number of families whose payments were suspended?")
     assert answer.answer.startswith("Ravi Menon")
