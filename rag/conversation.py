@@ -295,3 +295,25 @@ def _mention_of(question: str, person: tuple[str, str, str], directory) -> str |
 
 def _mentions(text: str, topic: str) -> bool:
     return bool(content_words(topic)) and content_words(topic) <= content_words(text) or fold(topic) in fold(text)
+
+
+# "How many complaints were filed, and how long did the evidence exchange take?": two questions in one, the second
+# read as a follow-up to the first ("..., and which criterion did he say was missing?": he is the first one's answer).
+_SECOND_QUESTION = re.compile(
+    r"^(?P<first>.{12,}?)(?:,\s*|\s+)and\s+(?P<second>(?:how|what|which|who|whom|when|where|why|in\s+(?:how|what|which)|by\s+how|"
+    r"does|did|do|is|was|are|were|has|had|will|would|could)\b[^,]{8,})$",
+    re.I,
+)
+
+
+def split_question(question: str) -> list[str]:
+    """The questions a two-part question asks, in order: "X, and how long did Y take?" is "X?" then "How long did Y
+    take?". A question with one part is itself. The second part must be a question of its own (a question word or an
+    auxiliary after "and"), so "Who did Olga thank and why?" and "Which countries and organisations ...?" stay whole."""
+    found = _SECOND_QUESTION.match(question.strip())
+    if found is None or found.group("first").rstrip().endswith(("between", "both")):
+        return [question]
+    first = found.group("first").rstrip(" ,;") + "?"
+    second = found.group("second").strip()
+    return [first, second[:1].upper() + second[1:]]
+

@@ -5,6 +5,9 @@ The CLI, the UI and the eval harness all call `Pipeline.ask` / `Pipeline.ask_str
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -177,10 +180,19 @@ class Pipeline:
         """Yield (answer text so far, None) while generating, then (final text, Answer). `history`: the conversation so
         far, earlier `ask --json` objects oldest first; a follow-up is answered as the stand-alone question it stands for
         (rag.conversation), given as the answer's `resolved_question`."""
-        from rag.conversation import resolve
+        from rag.conversation import resolve, split_question
 
         question = self.validate(question, k)
         history = self.validate_history(history)
+        parts = split_question(question)
+        first = self.ask(parts[0], speaker=speaker, k=k, generator=generator, session=session, history=history) if len(parts) > 1 else None
+        if first is not None and not first.abstained:
+            # Each part answered on its own, the second as a follow-up to the first ("..., and what did he want added?").
+            # When the first part alone is not covered, the question is answered whole, as one.
+            second = self.ask(parts[1], speaker=speaker, k=k, generator=generator, session=session, history=[*history, first.to_dict()])
+            answer = joined_answer(question, first, second, parts[1])
+            yield answer.answer, answer
+            return
         sessions = self.resolve_session(session)
         speakers = self.resolve_speaker(speaker)
         k = k or self.settings.retrieve_k
@@ -286,3 +298,35 @@ class Pipeline:
 def _as_passage(found):
     """index.store.CorpusIndex.locate's chunk as a Passage (unranked: retrieval did not return it)."""
     return None if found is None else (Passage(found[0], 0.0, 0, 0.0), found[1], found[2])
+
+
+def joined_answer(question: str, first: Answer, second: Answer, second_part: str) -> Answer:
+    """One answer to a two-part question from the answers to its parts, their citations numbered in one sequence (a
+    passage both cite keeps one number); a second part that is not covered is said to be."""
+    citations: list[Citation] = []
+    numbers: dict[tuple[str, str], int] = {}
+    texts = []
+    for part in (first, second):
+        renumbered = {}
+        for citation in part.citations:
+            key = (citation.passage.chunk.chunk_id, citation.quote)
+            if key not in numbers:
+                numbers[key] = len(citations) + 1
+                citations.append(dataclasses.replace(citation, n=numbers[key]))
+            renumbered[citation.n] = numbers[key]
+        texts.append(re.sub(r"\[(\d+)\]", lambda m: f"[{renumbered.get(int(m.group(1)), m.group(1))}]", part.answer))
+    if second.abstained:
+        texts[1] = f"The transcript does not say: {second_part}"
+    retrieved, seen = [], set()
+    for pair in itertools.zip_longest(first.retrieved, second.retrieved):
+        for passage in pair:
+            if passage is not None and passage.chunk.chunk_id not in seen:
+                seen.add(passage.chunk.chunk_id)
+                retrieved.append(passage)
+    return Answer(
+        question, "\n".join(texts), False, citations, retrieved,
+        {k: first.timings_ms.get(k, 0.0) + second.timings_ms.get(k, 0.0) for k in first.timings_ms},
+        first.generator, first.answer_source, [*first.notes, *second.notes], " … ".join(q for q in (first.quote, second.quote) if q),
+        confidence=first.confidence, resolved_question=f"{first.resolved_question or first.question} {second.resolved_question or second.question}",
+    )
+

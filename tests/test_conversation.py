@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from rag.conversation import resolve
+from rag.conversation import resolve, split_question
 
 
 def converse(pipeline, *questions):
@@ -149,3 +149,29 @@ def test_a_new_question_with_its_own_subject_is_not_read_with_the_last(corpus_pi
     _, follow_up = converse(corpus_pipeline, "Who asked whether the avatar pilot would cover Nigerian Sign Language?",
                             "How many government websites did the Philippines check in its accessibility audit?")
     assert follow_up.resolved_question == follow_up.question
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("How many complaints were filed in the QuickPesa case, and how long did the evidence exchange take?",
+         ["How many complaints were filed in the QuickPesa case?", "How long did the evidence exchange take?"]),
+        ("Which organisation does Leila chair, and in which city is it based?", ["Which organisation does Leila chair?", "In which city is it based?"]),
+        # One question: "and" joins two things asked about, or a bare "why".
+        ("Which countries and organisations signed the Malabo Convention?", None),
+        ("Who did Olga thank and why?", None),
+        ("What did the ECOWAS speaker say about resources?", None),
+    ],
+)
+def test_a_two_part_question_is_split_into_its_questions(question, parts):
+    assert split_question(question) == (parts or [question])
+
+
+def test_a_two_part_question_answers_both_parts_each_with_its_citation(corpus_pipeline):
+    answer = corpus_pipeline.ask("How many complaints were filed in the QuickPesa case, and how long did the evidence exchange take?", generator="extractive")
+    assert "3,800" in answer.answer and "11 weeks" in answer.answer
+    assert [c.n for c in answer.citations] == [1, 2] and "[1]" in answer.answer.splitlines()[0] and "[2]" in answer.answer.splitlines()[1]
+    # The second part is a follow-up of the first: "he" is the person the first part's answer names.
+    answer = corpus_pipeline.ask("Who took issue with the chair's list of membership criteria, and which criterion did he say was missing?", generator="extractive")
+    assert answer.answer.startswith("Yusuf Adeyemi") and "Which criterion did Yusuf Adeyemi say" in answer.resolved_question
+

@@ -130,7 +130,7 @@ def answer_html(text: str, answer: Answer | None = None, key: str = "") -> str:
     else:
         pieces = _MARKER.split(text)  # text, number, text, number, ...
         body = "".join(
-            esc(piece) if i % 2 == 0 else f'<a class="igf-cite" href="#src-{key}-{piece}">[{piece}]</a>' for i, piece in enumerate(pieces)
+            esc(piece).replace("\n", "<br>") if i % 2 == 0 else f'<a class="igf-cite" href="#src-{key}-{piece}">[{piece}]</a>' for i, piece in enumerate(pieces)
         )
     notes = "".join(f'<span class="igf-note">{esc(note)}</span>' for note in answer.notes)
     if not answer.abstained and answer.quote:
