@@ -207,7 +207,10 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     if query.asks_relayer:
         found = discourse.relayer_answer(annotations, resources.locate, sessions)
         if found is not None:
-            return Draft(speaker_of(found.evidence.passage, directory).label(), [found.evidence], ATTRIBUTION, [])
+            chunk = found.evidence.passage.chunk
+            reader = directory.get(chunk.session_id, chunk.speaker) if directory is not None else None
+            introduced = _introduction_saying(reader, _RELAYING, resources) if reader is not None else None
+            return Draft(speaker_of(found.evidence.passage, directory).label(), [e for e in (introduced, found.evidence) if e is not None], ATTRIBUTION, [])
     if query.asks_corrector:
         found = discourse.corrector_answer(query, *found_args, sessions, resources.vectors, lambda a: _corrects_target(a, query, resources))
         if found is not None:
@@ -258,7 +261,8 @@ def introduced_answer(query, resources: Resources) -> Draft | None:
     question describes by role, organisation or country (one per session: the question names no session, so each
     session's is given), cited to the sentence introducing them as such. None for a question about what someone did
     or said ("Which minister called the convention unworkable?"): the words decide that one."""
-    targets = query.targets
+    # "At the Keeping the World Connected panel, who spoke for the ITU?": the person of the session the question names.
+    targets = tuple(t for t in query.targets if not query.sessions or t.session_id in query.sessions)
     if query.form != WHO or query.kind == "who_said" or not targets or any(t.how == "name" for t in targets) or query.others:
         return None
     if len({t.session_id for t in targets}) != len(targets) or asks_what_was_done(query.text):
@@ -307,7 +311,7 @@ def asks_what_was_done(question: str) -> bool:
 
 PERSON_NOUN = person_noun_pattern() + "s?"
 # Verbs that only say someone holds a place ("works for", "is based in"): an introduction need not repeat them.
-BEING_WORDS = frozenset("work works worked working based comes come from represents represent representing".split())
+BEING_WORDS = frozenset("work works worked working based comes come from represents represent representing represented spoke speaks speaking".split())
 # Verbs of what people do in a session; "who heads/leads/runs/represents/founded X" asks who someone is.
 _DID_IN_SESSION = re.compile(
     r"\b(?:said|says|say|argued|asked|answered|responded|replied|mentioned|proposed|suggested|called|critici[sz]ed|warned|agreed|disagreed|"
@@ -343,7 +347,11 @@ def _moderator_answer(sessions: set[str], resources: Resources) -> Draft | None:
         spans = sentence_spans(turn.text) or [(0, len(turn.text))]
         a, b = next(((a, b) for a, b in spans if _MODERATING.search(turn.text[a:b])), spans[0])
         located = resources.locate(speaker.session_id, turn.start_char + a, turn.start_char + b)
-        if located is not None:
+        # A co-moderator is best cited where the session introduced them as one ("Rahul is our online moderator").
+        introduced = _introduction_saying(speaker, _MODERATING, resources) if speaker.co_moderator else None
+        if introduced is not None:
+            found.append((speaker, introduced))
+        elif located is not None:
             found.append((speaker, Evidence(located[0], located[1], located[2], 1.0)))
     if not found:
         return None
@@ -353,6 +361,21 @@ def _moderator_answer(sessions: set[str], resources: Resources) -> Draft | None:
 
 
 _MODERATING = re.compile(r"\b(?:moderat\w*|chair(?:ing|ed)?)\b", re.I)
+_RELAYING = re.compile(r"\b(?:moderat\w*|questions?|online|remote)\b", re.I)
+
+
+def _introduction_saying(speaker, pattern: re.Pattern, resources: Resources) -> Evidence | None:
+    """The sentence introducing `speaker` (rag.introductions) that says what `pattern` looks for, if one does."""
+    for start, end in speaker.introductions if resources.locate is not None else ():
+        found = resources.locate(speaker.session_id, start, end)
+        if found is None:
+            continue
+        passage, a, b = found
+        text = passage.chunk.text
+        for c, d in sentence_spans(text):
+            if c < b and a < d and pattern.search(text[c:d]):
+                return Evidence(passage, c, d, 1.0)
+    return None
 
 
 def _corrects_target(annotation: Annotation, query, resources: Resources) -> bool:

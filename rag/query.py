@@ -35,7 +35,7 @@ _ATTRIBUTION_VERBS = re.compile(
     r"\b(?:said|say|says|argued?|argues|proposed?|proposes|called|calls|suggest(?:ed|s)?|ask(?:ed|s)?|warn(?:ed|s)?|described?|"
     r"mention(?:ed|s)?|cited?|cites|raised?|brought\s+up|claim(?:ed|s)?|stated?|recommend(?:ed|s)?|dream(?:ed|t)|emphasi[sz]ed|"
     r"not(?:ed|es)|stress(?:ed|es)|advocat(?:ed|es)|criticized|criticised|express(?:ed|es)|insist(?:ed|s)|submitt?(?:ed)?|quot(?:ed|es)|"
-    r"referr?(?:ed|s)|compar(?:ed|es)|urg(?:ed|es)|question(?:ed|s)|spoke|talk(?:ed|s)|highlight(?:ed|s)|point(?:ed|s)\s+out|"
+    r"referr?(?:ed|s)|compar(?:ed|es)|urg(?:ed|es)|question(?:ed|s)|spoke(?!\s+(?:for|on\s+behalf\s+of)\b)|talk(?:ed|s)|highlight(?:ed|s)|point(?:ed|s)\s+out|"
     r"believes?|thinks?|thought|wants?|pushed|push(?:es)?|favou?r(?:ed|s)|oppos(?:ed|es)|backed|defended|reported|shared|gave|told|cautioned)\b",
     re.I,
 )

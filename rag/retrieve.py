@@ -17,6 +17,7 @@ from index.lexical import bm25_scores, build_bm25
 from index.settings import Settings
 from index.store import CorpusIndex, read_rows, search_vectors
 from rag.query import PROFILE, Query, SessionCatalog, analyze
+from rag.spans import PERSON
 from rag.types import Passage
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.); damps the top ranks' lead
@@ -33,6 +34,7 @@ ROUTE_BOOST = {"rrf": 0.01, "weighted": 0.3}
 # A question about a speaker ("What is the EFF speaker's job title?") is answered by the introduction, which
 # must outrank the many passages of the speaker's own.
 INTRODUCTION_WEIGHT = 2.0
+DESCRIBED = frozenset({"role", "organisation", "country"})  # how a target is found when a question describes them
 # "X's final recommendation", "X's first remarks": the turn is known exactly, and its words rarely echo the question.
 POSITION_WEIGHT = 2.0
 # An unnamed turn (">>" without a name) may be by the routed speaker: it gets part of the lift.
@@ -179,7 +181,8 @@ class Retriever:
                 chosen = turns[-1] if query.position == "last" else self._first_substantive(target.session_id, turns)
                 lifted.setdefault(POSITION_WEIGHT, []).append(own[self._turn[own] == chosen])
             lifted.setdefault(1.0, []).append(own)
-            if query.kind == PROFILE:
+            if query.kind == PROFILE or (query.answer_type == PERSON and target.how in DESCRIBED):
+                # "Who heads the fund at ZICTA?": the person the description fits is answered where it was said of them.
                 session = by_session.get(target.session_id, none)
                 for start, end in target.speaker.introductions:
                     lifted.setdefault(INTRODUCTION_WEIGHT, []).append(session[(self._start[session] < end) & (start < self._end[session])])

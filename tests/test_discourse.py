@@ -151,12 +151,24 @@ def test_a_nearby_fact_is_not_the_answer(corpus_pipeline, question):
     [
         ("Who heads the Universal Access Fund at ZICTA?", "Moses Banda", "HELENA STRAND"),
         ("Which panelist is a senior accessibility engineer in Bengaluru?", "Rahul Menon", "INGRID SOLBERG"),
+        # "spoke for" is who someone represents, not what they said; the session named picks which ITU speaker.
+        ("At the Keeping the World Connected panel, who spoke for the ITU?", "Ana Velasco", "INGRID HALVORSEN"),
+        # An online moderator, and whoever read out the remote questions, is cited where the session introduced them so.
+        ("In the IGF 2025 workshop 'Who Pays for the Last Mile?', who was the online moderator?", "Rahul Mehta", "HELENA STRAND"),
+        ("In the open forum on a network of data protection authorities for the Global Majority, who relayed the questions from remote participants?",
+         "Mehdi Tazi", "NADIA ELKHOURY"),
     ],
 )
 def test_who_someone_is_is_cited_to_where_they_were_introduced(corpus_pipeline, question, person, introducer):
     answer = ask(corpus_pipeline, question)
     assert answer.answer.startswith(person)
     assert answer.citations[0].passage.chunk.speaker == introducer
+
+
+def test_the_introduction_of_a_person_a_who_question_describes_is_retrieved(corpus_pipeline):
+    question = "Who heads the Universal Access Fund at ZICTA?"
+    top = corpus_pipeline.retriever.search(question, k=5)
+    assert any(p.chunk.speaker == "HELENA STRAND" and "Moses Banda" in p.chunk.text for p in top)
 
 
 def test_a_description_that_fits_a_speaker_in_each_of_two_sessions_gives_both(corpus_pipeline):
