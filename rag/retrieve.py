@@ -164,6 +164,9 @@ class Retriever:
         kinds = discourse_kinds(query)
         if kinds:
             _lift(weights, self._annotated_rows(kinds, query), DISCOURSE_WEIGHT)
+        if (query.asks_moderator or query.asks_relayer) and self.directory is not None:
+            # "Who moderated ...?", "Who relayed the online questions?": answered where the session says who does.
+            _lift(weights, self._introduction_rows(query), INTRODUCTION_WEIGHT)
         if not query.targets:
             return weights
         # Row lists per (session, speaker) and per session: work grows with the routed passages, not the corpus. A
@@ -191,6 +194,26 @@ class Retriever:
         for weight, rows in lifted.items():
             _lift(weights, np.concatenate(rows), weight)
         return weights
+
+    def _introduction_rows(self, query: Query) -> np.ndarray:
+        """Rows of the chunks introducing the moderators (for "who moderated") or the readers of the remote questions
+        (for "who relayed") of the sessions the question names, or of every session."""
+        _, by_session = self._row_groups()
+        readers = set()
+        if query.asks_relayer:
+            for annotation in self.index.annotations:
+                turn = self.index.turn(annotation.session_id, annotation.turn_no) if annotation.kind == "relayed" else None
+                if turn is not None:
+                    readers.add((annotation.session_id, turn.speaker))
+        rows = []
+        for (session_id, key), speaker in self.directory.entries.items():
+            wanted = (session_id, key) in readers or (query.asks_moderator and speaker.kind == "moderator")
+            if not wanted or (query.sessions and session_id not in query.sessions):
+                continue
+            session = by_session.get(speaker.session_id, np.zeros(0, dtype=np.int64))
+            for start, end in speaker.introductions:
+                rows.append(session[(self._start[session] < end) & (start < self._end[session])])
+        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
 
     def _annotated_rows(self, kinds: frozenset[str], query: Query) -> np.ndarray:
         """Rows of the chunks overlapping an annotation of `kinds` (a stance: only the targets' own, when there are)."""

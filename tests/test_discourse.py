@@ -190,3 +190,9 @@ def test_a_first_name_shared_across_sessions_gives_each_ones_role(corpus_pipelin
 def test_an_organisation_asked_of_a_named_person_is_answered_from_their_introduction(corpus_pipeline):
     answer = ask(corpus_pipeline, "At which university is Adaeze a researcher?")
     assert "University of Lagos" in answer.answer and answer.citations[0].passage.chunk.speaker == "INGRID SOLBERG"
+
+
+def test_the_introduction_of_who_read_out_the_remote_questions_is_retrieved(corpus_pipeline):
+    question = "In the open forum on a network of data protection authorities for the Global Majority, who relayed the questions from remote participants?"
+    top = corpus_pipeline.retriever.search(question, k=5)
+    assert any(p.chunk.speaker == "NADIA ELKHOURY" and "Mehdi Tazi" in p.chunk.text for p in top)
