@@ -311,8 +311,8 @@ def split_question(question: str) -> list[str]:
     take?". A question with one part is itself. The second part must be a question of its own (a question word or an
     auxiliary after "and"), so "Who did Olga thank and why?" and "Which countries and organisations ...?" stay whole."""
     found = _SECOND_QUESTION.match(question.strip())
-    if found is None or found.group("first").rstrip().endswith(("between", "both")):
-        return [question]
+    if found is None or re.search(r"\b(?:between|both|difference)\b", found.group("first"), re.I):
+        return [question]  # "the difference between the EU clauses and what the network drafted": one question
     first = found.group("first").rstrip(" ,;") + "?"
     second = found.group("second").strip()
     return [first, second[:1].upper() + second[1:]]

@@ -161,6 +161,7 @@ def test_a_new_question_with_its_own_subject_is_not_read_with_the_last(corpus_pi
         ("Which countries and organisations signed the Malabo Convention?", None),
         ("Who did Olga thank and why?", None),
         ("What did the ECOWAS speaker say about resources?", None),
+        ("What is the difference between the EU clauses and what the network drafted?", None),
     ],
 )
 def test_a_two_part_question_is_split_into_its_questions(question, parts):
