@@ -20,7 +20,7 @@ from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans
 from rag.mentions import person_noun_pattern
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
-from rag.spans import NUMERIC
+from rag.spans import NUMERIC, of_kind, spans_in
 from rag.types import Passage
 
 
@@ -393,7 +393,9 @@ def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes:
     stated = set().union(*(numbers_in(s.text) for s in answer_spans(best.text, query))) if answer_spans(best.text, query) else set()
     found = discourse.corrected(best, stated, resources.annotations, resources.locate) if resources.locate else None
     if found is None and query.asks_correction:
-        corrections = [a for a in resources.annotations if a.kind == "correction" and a.session_id == best.where[0]]
+        # "When did the plan actually go live?": a correction of a date, not of an amount.
+        corrections = [a for a in resources.annotations if a.kind == "correction" and a.session_id == best.where[0]
+                       and (query.answer_type not in NUMERIC or of_kind(spans_in(a.value or ""), query.answer_type))]
         found = discourse.corrector_answer(query, corrections, resources.text_of, resources.weights, resources.embedder, resources.locate, set())
     if found is None:
         return ranked

@@ -65,6 +65,12 @@ def test_a_correction_of_another_thing_leaves_the_figure_alone(corpus_pipeline, 
     assert answer.citations[0].passage.chunk.speaker == speaker
 
 
+def test_the_actual_date_is_a_corrected_date_not_a_corrected_amount(corpus_pipeline):
+    # The session corrects an amount (40 -> 14 million) and a date (2023 -> March 2024): a date is asked for.
+    answer = ask(corpus_pipeline, "When did Orbitra's community backhaul plan actually go live?")
+    assert "March 2024" in answer.answer and answer.citations[0].passage.chunk.speaker == "CLAIRE DUBOIS"
+
+
 def test_who_corrected_a_figure(corpus_pipeline):
     answer = ask(corpus_pipeline, "Who corrected the Deputy Mayor's figure for the number of families whose payments were suspended?")
     assert answer.answer.startswith("Ravi Menon")
