@@ -201,7 +201,9 @@ def role_title(role: str, acronyms: frozenset[str]) -> tuple[str, ...]:
 
 
 def points_for_role(speaker: Speaker, padded: str) -> float:
-    """2 for the role's title ("deputy minister", "policy director"), 1 for its head noun alone ("director")."""
+    """2 for the role's title ("deputy minister", "policy director"), or for its head noun with another word of the
+    role ("the accessibility engineer" for a senior accessibility engineer, "the rights lawyer" for a lawyer with the
+    Civic Rights Law Centre); 1 for its head noun alone ("director")."""
     if not speaker.role:
         return 0.0
     title_words = role_title(speaker.role, frozenset(speaker.acronyms))
@@ -211,7 +213,9 @@ def points_for_role(speaker: Speaker, padded: str) -> float:
     if len(title_words) > 1 and f" {phrase} " in padded:
         return 2.0
     if f" {title_words[-1]} " in padded:
-        return 1.0
+        described = {w for w in re.findall(r"[a-z]+", fold(speaker.role)) if len(w) > 2 and w not in FUNCTION_WORDS} - {title_words[-1]}
+        spoken = set(re.findall(r"[a-z]+", padded))  # "digital-rights": digital, rights
+        return 2.0 if described & spoken else 1.0
     return 0.0
 
 

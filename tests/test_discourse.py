@@ -202,3 +202,20 @@ def test_the_introduction_of_who_read_out_the_remote_questions_is_retrieved(corp
     question = "In the open forum on a network of data protection authorities for the Global Majority, who relayed the questions from remote participants?"
     top = corpus_pipeline.retriever.search(question, k=5)
     assert any(p.chunk.speaker == "NADIA ELKHOURY" and "Mehdi Tazi" in p.chunk.text for p in top)
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker"),
+    [
+        # A role's head noun and another word of the role ("senior accessibility engineer at Lumen Access").
+        ("What did the blind accessibility engineer recommend for people in low-bandwidth areas?", "RAHUL MENON"),
+        ("Does the digital-rights lawyer support the moratorium on facial recognition?", "INES DUVAL"),
+    ],
+)
+def test_a_speaker_described_by_part_of_their_role(corpus_pipeline, question, speaker):
+    assert [t.key for t in corpus_pipeline.retriever.analyze(question).targets] == [speaker]
+
+
+def test_a_role_noun_alone_names_nobody(corpus_pipeline):
+    # "director" alone fits a director in every session: it routes to none of them.
+    assert not corpus_pipeline.retriever.analyze("What did the director say about funding?").targets
