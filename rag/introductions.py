@@ -208,6 +208,11 @@ def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, st
         role = _clause(_LEAD.sub("", rest, count=1))
     elif re.match(r"^\s+(?:is|was)\s+(?:the|a|an|our)\s+[A-Z]", rest):  # "Achieng Otieno is the Executive Director of Haki Data"
         role = _clause(_LEAD.sub("", rest, count=1))
+    elif _DOES_FOR_A_LIVING.match(rest):  # "Professor Yusuf Adeyemi teaches data protection law at the University of Lagos"
+        role = _clause(rest.strip())
+    title = _TITLE_BEFORE.search(text[max(0, name_start - 20) : name_start])
+    if title and role:
+        role = f"{title.group(1)}, {role}"  # "Professor, teaches data protection law at ...": a title before the name
     # Sentences right after, about the same person ("She is the Policy Director for Global Privacy.").
     for a, b in sentences[index + 1 : index + 4]:
         follow = _PRONOUN_SENTENCE.match(text[a:b].strip())
@@ -225,6 +230,10 @@ def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, st
     if role and organisation is None:
         organisation = _organisation_in(role)
     return role, organisation, moderates, (name_start, span_end)
+
+
+_DOES_FOR_A_LIVING = re.compile(r"^\s+(?:teaches|works|leads|heads|runs|chairs|directs|manages|coordinates|co-?founded|founded|represents)\b")
+_TITLE_BEFORE = re.compile(r"\b(Professor|Prof\.?|Dr\.?|Judge|Senator|Ambassador|Minister)\s+$")
 
 
 def _clause(text: str) -> str | None:

@@ -61,6 +61,10 @@ class MatchIndex:
                 title_words = role_title(speaker.role, frozenset(speaker.acronyms))
                 if title_words:
                     self.words[title_words[-1]].append(i)
+                described_as = set(re.findall(r"[a-z]+", fold(f"{speaker.role} {speaker.organisation or ''}")))
+                for kind, kind_words in ROLE_KINDS.items():
+                    if kind_words & described_as:
+                        self.words[kind].append(i)
             if speaker.country:
                 self.by_country[speaker.country].append(i)
             if speaker.is_audience_member and speaker.place:
@@ -200,12 +204,26 @@ def role_title(role: str, acronyms: frozenset[str]) -> tuple[str, ...]:
     return tuple(w for w in re.findall(r"[a-z]+", title) if w not in FUNCTION_WORDS and w not in acronyms)
 
 
+# Nouns that name a kind of person by what they do, and the words of a role or organisation that make someone one:
+# "the academic" is the professor at a university, "the Kenyan regulator" the Communications Authority's head.
+ROLE_KINDS = {
+    "academic": {"professor", "lecturer", "researcher", "university", "academic", "scholar"},
+    "researcher": {"professor", "researcher", "university", "research", "lab", "laboratory", "institute"},
+    "regulator": {"authority", "commission", "regulator", "regulatory", "commissioner"},
+    "diplomat": {"ambassador", "embassy", "diplomat", "foreign"},
+    "activist": {"activist", "campaigner", "advocacy"},
+}
+
+
 def points_for_role(speaker: Speaker, padded: str) -> float:
     """2 for the role's title ("deputy minister", "policy director"), or for its head noun with another word of the
     role ("the accessibility engineer" for a senior accessibility engineer, "the rights lawyer" for a lawyer with the
     Civic Rights Law Centre); 1 for its head noun alone ("director")."""
     if not speaker.role:
         return 0.0
+    described_as = set(re.findall(r"[a-z]+", fold(f"{speaker.role} {speaker.organisation or ''}")))
+    if any(f" {kind} " in padded for kind, words in ROLE_KINDS.items() if words & described_as):  # one person: "the academic"
+        return 2.0
     title_words = role_title(speaker.role, frozenset(speaker.acronyms))
     if not title_words:
         return 0.0

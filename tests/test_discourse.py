@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from index.text import fold
+
 
 def ask(pipeline, question):
     return pipeline.ask(question, generator="extractive")
@@ -210,10 +212,15 @@ def test_the_introduction_of_who_read_out_the_remote_questions_is_retrieved(corp
         # A role's head noun and another word of the role ("senior accessibility engineer at Lumen Access").
         ("What did the blind accessibility engineer recommend for people in low-bandwidth areas?", "RAHUL MENON"),
         ("Does the digital-rights lawyer support the moratorium on facial recognition?", "INES DUVAL"),
+        # A kind of person by what their role or organisation is: an authority's head is a regulator, a professor an
+        # academic (introduced as "Professor Yusuf Adeyemi teaches data protection law at the University of Lagos").
+        ("Which part of the convention does the Kenyan regulator support?", "GRACE WANJIRU"),
+        ("What term did the academic on the panel suggest using instead of mutual recognition?", "YUSUF ADEYEMI"),
     ],
 )
 def test_a_speaker_described_by_part_of_their_role(corpus_pipeline, question, speaker):
-    assert [t.key for t in corpus_pipeline.retriever.analyze(question).targets] == [speaker]
+    assert speaker in [t.key for t in corpus_pipeline.retriever.analyze(question).targets]
+    assert fold(speaker.split()[0]) in fold(corpus_pipeline.ask(question, generator="extractive").answer)
 
 
 def test_a_role_noun_alone_names_nobody(corpus_pipeline):

@@ -278,3 +278,16 @@ def test_a_month_or_a_weekday_is_not_a_name_the_question_is_about(real):
     _, directory = real
     assert analyze("How long was Tonga offline after the January 2022 eruption?", directory).names == ("Tonga",)
     assert analyze("What did the ECOWAS speaker say on Tuesday about Kenya?", directory).names == ("Kenya",)
+
+
+def test_a_role_said_with_a_verb_and_a_title_before_the_name():
+    text = """Data session
+
+>> ANNA BERG: Welcome.  I am Anna Berg and I moderate.  With me, Professor Tomas Lind teaches competition law at the University of Uppsala.
+
+>> TOMAS LIND: Thank you, Anna.  Merger control is slow.
+"""
+    directory = SpeakerDirectory(parse_text(text, source="data.txt", session_id="data").turns)
+    lind = directory.get("data", "TOMAS LIND")
+    assert lind.role.startswith("Professor, teaches competition law") and "University of Uppsala" in lind.organisation
+    assert {m.speaker.key for m in directory.match("What did the academic say about mergers?")} == {"TOMAS LIND"}
