@@ -226,3 +226,9 @@ def test_a_speaker_described_by_part_of_their_role(corpus_pipeline, question, sp
 def test_a_role_noun_alone_names_nobody(corpus_pipeline):
     # "director" alone fits a director in every session: it routes to none of them.
     assert not corpus_pipeline.retriever.analyze("What did the director say about funding?").targets
+
+
+def test_a_reply_is_about_the_person_whose_question_it_answers(corpus_pipeline):
+    # The Deputy Mayor's reply never names Aisha Bello: the turn before reads out her question.
+    answer = ask(corpus_pipeline, "What did the Deputy Mayor tell Aisha Bello about whether families have to apply for compensation?")
+    assert "not make people apply" in answer.answer and answer.citations[0].passage.chunk.speaker == "SAMIR HADDAD"
