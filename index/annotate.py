@@ -59,9 +59,10 @@ _RELAYED = [
     # "Tendai Moyo in Harare asks whether", "Ibrahim Sesay, from Freetown, wants to know"
     re.compile(rf"(?P<who>{_NAME}),?\s+(?:in|from|based\s+in)\s+(?P<place>{_PLACE}),?\s+(?:who\s+)?(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders|writes)\b"),
     re.compile(rf"(?P<who>{_NAME})\s+(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders)\s+(?:whether|if|about|what|how|why|when|who|which)\b"),
-    # "The first one is from Aisha Bello in Kano, Nigeria; she asks whether ..."
+    # "The first one is from Aisha Bello in Kano, Nigeria; she asks whether ...", "The first is from Joseph Odhiambo in
+    # Kampala. He asks whether ...": the asking verb in that sentence or the next.
     re.compile(rf"\b(?:first|second|third|next|last|another|other)\s+(?:one\s+)?(?:is|comes)\s+from\s+(?P<who>{_NAME})(?:,?\s+(?:in|from|based\s+in)\s+(?P<place>{_PLACE}))?"
-               r"(?=[^.?!]*\b(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders|writes)\b)"),
+               r"(?=[^.?!]*(?:[.;]\s+(?:He|She|They)\s+)?\b(?:asks|is\s+asking|wants\s+to\s+know|would\s+like\s+to\s+know|wonders|writes)\b)"),
 ]
 RELAYED_SENTENCES = 3  # a relayed question is read out in at most a few sentences
 
@@ -71,9 +72,11 @@ def relayed_questions(turn: Turn) -> list[Annotation]:
     spans = sentence_spans(turn.text)
     for index, (a, b) in enumerate(spans):
         sentence = turn.text[a:b]
+        # The sentence and the next: a relayed question may be announced in one and asked in the next.
+        window = turn.text[a : spans[index + 1][1]] if index + 1 < len(spans) else sentence
         for pattern in _RELAYED:
-            match = pattern.search(sentence)
-            if match is None or _NOT_A_NAME.match(match.group("who")):
+            match = pattern.search(window)
+            if match is None or match.start() >= len(sentence) or _NOT_A_NAME.match(match.group("who")):
                 continue
             end = b
             for c, d in spans[index + 1 : index + RELAYED_SENTENCES]:

@@ -106,14 +106,15 @@ def asker_answer(query, annotations: Sequence[Annotation], text_of, weights, emb
     return None
 
 
-_ASKING_VERB = re.compile(r"\b(?:ask|asked|asks|want\s+to\s+know|wanted\s+to\s+know|wonder|wondered|question)\b", re.I)
+_ASKING_VERB = re.compile(r"\b(?:ask|asked|asks|want\s+to\s+know|wanted\s+to\s+know|wonder|wondered|question|relay|relayed|read\s+out)\b", re.I)
 _PARTICIPANT = re.compile(r"\b(?:participant|audience\s+member|person|delegate|someone|questioner)\b", re.I)
 
 
 def about_an_asker(query) -> bool:
     """"What did María González in Bogotá want to know?", "What did the online participant from Nairobi ask?": a
     question about what someone asked, named by their name or place."""
-    return bool(query.names) and _ASKING_VERB.search(query.text) is not None and not query.targets
+    # The moderator who read the question out is not the one it is about ("What did the online moderator relay from ...").
+    return bool(query.names) and _ASKING_VERB.search(query.text) is not None and all(t.how == "moderator" for t in query.targets)
 
 
 def asked_by(query, annotations: Sequence[Annotation], locate: Locate) -> list[Found]:

@@ -49,6 +49,15 @@ def test_a_relayed_question_introduced_as_the_first_one(parsed):
     assert aisha and "Nigerian Sign Language" in text_of(transcript, aisha[0])
 
 
+def test_a_relayed_question_announced_in_one_sentence_and_asked_in_the_next(parsed):
+    # "The first is from Joseph Odhiambo in Kampala. He asks whether ...", "And the second is from Aiko Tanaka in Osaka.
+    # She asks how ..."
+    transcript, relayed = annotations(parsed, "igf2025-of-cross-border-data", RELAYED)
+    askers = {(a.who, a.place): a for a in relayed}
+    assert "membership fee" in text_of(transcript, askers[("Joseph Odhiambo", "Kampala")])
+    assert "Global CBPR Forum" in text_of(transcript, askers[("Aiko Tanaka", "Osaka")])
+
+
 def test_pronouns_and_countries_are_not_askers(parsed):
     for stem in parsed:
         for annotation in annotations(parsed, stem, RELAYED)[1]:
