@@ -84,7 +84,8 @@ def relayed_questions(turn: Turn) -> list[Annotation]:
                 if any((m := p.search(following)) and not _NOT_A_NAME.match(m.group("who")) for p in _RELAYED):
                     break  # the next relayed question ("He asks whether" goes on with this one)
                 end = d
-            who, place = match.group("who"), match.groupdict().get("place")
+            # Names end with their sentence ("in Dhaka. He asks": Dhaka).
+            who, place = (window[match.start(g) : min(match.end(g), len(sentence))] if match.groupdict().get(g) else None for g in ("who", "place"))
             if _is_country(who):  # "the question made by the colleague from Germany": a place, nobody named
                 who, place = None, place or who
             found.append(Annotation(turn.session_id, turn.turn_no, RELAYED, turn.start_char + a, turn.start_char + end, _clean(who), _clean(place)))
