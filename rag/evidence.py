@@ -15,6 +15,7 @@ import numpy as np
 
 from index.text import content_words, names_in, numbers_in, sentence_spans, stem, words
 from rag import spans as sp
+from rag.places import country_in
 from rag.question_types import LIST
 from rag.types import Passage
 
@@ -198,10 +199,22 @@ def answer_spans(sentence: str, query) -> list[sp.Span]:
     if query.answer_type not in TYPED:
         return []
     asked = {re.sub(r"'s$", "", w) for w in content_words(query.text)} | set(query.focus)
-    return [
+    spans = [
         s for s in sp.of_kind(sp.spans_in(sentence), query.answer_type)
         if not (numbers_in(s.text) and numbers_in(s.text) <= query.numbers) and not (s.kind in sp.NAMES and content_words(s.text) & asked)
     ]
+    if query.answer_type == sp.LOCALITY:
+        # "Which country": a country ("Europe" is not one); "which city": a place that is not a country.
+        wants_country = asks_country(query.text)
+        spans = [s for s in spans if bool(country_in(s.text)) == wants_country]
+    return spans
+
+
+_ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
+
+
+def asks_country(question: str) -> bool:
+    return _ASKS_COUNTRY.search(question) is not None
 
 
 def select_evidence(

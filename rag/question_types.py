@@ -185,8 +185,9 @@ def answer_type(question: str, form: str) -> str | None:
         (_ASKS_NAME, NAME),
         (_ASKS_LENGTH, MEASURE),
         (_ASKS_ORGANISATION, ORGANISATION),
+        (_ASKS_LOCALITY, LOCALITY),  # "Which country charges a monthly fee?": a country, not the fee
         (_ASKS_DURATION, DURATION), (_ASKS_SHARE, SHARE), (_ASKS_YEAR, YEAR), (_ASKS_COUNT, COUNT), (_ASKS_MONEY, MONEY),
-        (_ASKS_QUANTITY, QUANTITY), (_ASKS_LOCALITY, LOCALITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE),
+        (_ASKS_QUANTITY, QUANTITY), (_ASKS_PLACE, PLACE), (_ASKS_DATE, DATE),
     )
     for pattern, kind in checks:
         if pattern.search(question):

@@ -31,6 +31,7 @@ from rag.query import named_sessions
         # A country or a city by name, not an organisation that may stand for a place.
         ("Which country chairs the UN Ad Hoc Committee on cybercrime?", "locality"),
         ("In which city is the revised text of the model clauses due to be adopted?", "locality"),
+        ("Which country charges Tessera Payments a monthly fee for each registered data flow?", "locality"),  # not the fee
         ("Which company does Daniel work for?", "organisation"),
         ("What is the name of Argentina's national cybersecurity strategy?", "name"),
         ("By how much did Brazil cut the spectrum public price for small providers in small municipalities?", "quantity"),
