@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, asks_country, near
-from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, PRICE
+from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PRICE
 from rag.types import Passage
 
 TYPE_SENTENCES = 6  # the best sentences searched for a thing of the asked type
@@ -157,6 +157,9 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
     money_noun = frozenset(stem(w) for w in words(query.text) if w in MONEY_NOUNS) if query.answer_type in (MONEY, PRICE) else frozenset()
     # A country is often named in passing (an introduction, an example); a city a question asks for less so.
     country_asked = query.answer_type == LOCALITY and asks_country(query.text)
+    # "Which foundation provides the grant?": an organisation named far from the question's words is another one; who
+    # someone works for (a profile question) is said where they are introduced, in other words.
+    organisation_asked = query.answer_type == ORGANISATION and query.kind != "profile"
 
     def answers(span, item: Evidence) -> bool:
         sentence = item.text
@@ -171,7 +174,7 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
             return False  # an amount with no word of the question near it (or in the sentences around) is about something else
         if span.kind not in NAMES:
             return True
-        if (query.answer_type == NAME or country_asked) and focus and not near(sentence, span, focus, FOCUS_DISTANCE):
+        if (query.answer_type == NAME or country_asked or organisation_asked) and focus and not near(sentence, span, focus, FOCUS_DISTANCE):
             return False  # "the name of Argentina's strategy", "which country charges a fee": a name with no word of the question near it names something else
         if hasattr(resources, "session_topic") and resources.session_topic(item.passage.chunk.session_id, span.text):
             return False  # a name that runs through the session ("United Nations") is its setting, not the name asked for
