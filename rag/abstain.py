@@ -15,7 +15,7 @@ import re
 from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
-from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, asks_country, near
+from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, asks_country, counts_something_else, near
 from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PRICE
 from rag.types import Passage
 
@@ -164,7 +164,7 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
     def answers(span, item: Evidence) -> bool:
         sentence = item.text
         around = {stem(w) for w in words(neighbours(item))}
-        if query.answer_type == COUNT and query.counted and not near(sentence, span, query.counted):
+        if query.answer_type == COUNT and query.counted and (not near(sentence, span, query.counted) or counts_something_else(sentence, span, query.counted)):
             return False  # "how many attacks": a count of something else is not the answer
         if query.measured and not near(sentence, span, query.measured):
             return False  # "the average age of the ships": an amount that is not an age

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.text import content_words, names_in, numbers_in, sentence_spans, stem, words
+from index.text import STOPWORDS, content_words, names_in, numbers_in, sentence_spans, stem, words
 from rag import spans as sp
 from rag.places import country_in
 from rag.question_types import LIST
@@ -319,6 +319,15 @@ def near(sentence: str, span: sp.Span, nouns: frozenset[str], distance: int = CO
     before = words(sentence[: span.start])[-distance:]
     after = words(sentence[span.end :])[:distance]
     return any(stem(w) in nouns for w in before + after + words(span.text))
+
+
+def counts_something_else(sentence: str, span: sp.Span, nouns: frozenset[str]) -> bool:
+    """Does the count `span` name what it counts, and is that none of `nouns`? "2,300 families, 87 percent of flags":
+    2,300 counts families, not flags; "north of 80 have signed" names nothing, so the words around it decide."""
+    following = words(re.split(r"[,;:.]", sentence[span.end :])[0])[:COUNT_DISTANCE]  # "55 African Union member states"
+    if not following or following[0] in STOPWORDS or numbers_in(following[0]):
+        return False
+    return not any(stem(w) in nouns or stem(w.rstrip("s")) in nouns for w in following)
 
 
 def counts(text: str, nouns: frozenset[str], question_numbers: frozenset[str], only: frozenset[str] | None = None) -> bool:

@@ -145,6 +145,7 @@ def test_a_session_that_is_not_indexed_is_not_covered(corpus_pipeline):
         "In which country is Veritrace Systems headquartered?",
         "Which country charges Tessera Payments a monthly fee for each registered data flow?",
         "Which foundation provides the grant behind the Enforcement Cooperation Fund?",  # nobody names it
+        "How many RiskLens flags led to criminal prosecutions for welfare fraud?",  # "2,300 families, 87 percent of flags"
         pytest.param(
             "What base interest rate does the African Development Bank charge on its last mile facility?",
             # Known failure (class 5, docs/eval.md): the sentence about the hedge states a rate too, and "base" is the only

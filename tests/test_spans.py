@@ -70,3 +70,21 @@ def test_a_sentence_without_numbers_is_not_parsed_for_quantities(monkeypatch):
     monkeypatch.setattr(sp, "_quantities", lambda sentence: pytest.fail("parsed a sentence with no number"))
     sp.spans_in.cache_clear()
     assert kinds("Thank you very much, Olga.") == [] or all(kind in sp.NAMES for kind, _ in kinds("Thank you very much, Olga."))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "count", "counted", "other"),
+    [
+        ("The numbers we leave with are 2,300 families, 87 percent of flags with no fraud.", "2,300", "flags", True),
+        ("Our lab has been following 64 community networks in 19 countries.", "64", "networks", False),
+        ("On the continent, 39 of the 55 African Union member states now have a law.", "55", "states", False),
+        ("I think north of 80 have signed.", "80", "countries", False),  # names nothing: the words around decide
+    ],
+)
+def test_a_count_that_names_what_it_counts(sentence, count, counted, other):
+    from index.text import stem
+    from rag.evidence import counts_something_else
+
+    span = next(s for s in sp.spans_in(sentence) if s.text == count)
+    assert counts_something_else(sentence, span, frozenset({stem(counted)})) is other
+
