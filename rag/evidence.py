@@ -345,6 +345,8 @@ def abbreviates(acronym: str, name: str) -> bool:
     """Is `acronym` the initials of `name`'s capitalised words, in order, one of them perhaps left out ("GFC": "Global
     Forum on Cyber Expertise")?"""
     initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+    if name.startswith("Chief ") and not name.endswith("Officer"):
+        initials += "O"  # "Chief Executive": the CEO
     remaining = iter(initials)
     return initials[:1] == acronym[:1] and all(letter in remaining for letter in acronym) and len(initials) - len(acronym) <= 1
 

@@ -351,7 +351,32 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
     elif form in QUOTED_SENTENCES and core == best.text and says_nothing(best.text):
         # The short answer is the best sentence that says something ("Thank you very much, Tracy." says nothing).
         core = next((e.text for e in quoted if not says_nothing(e.text)), best.text)
+    items = listed_after(best, query) if form == LIST and core == best.text else None
+    if items:
+        # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.
+        return Draft(_attributed(f"{best.text} {items}", best, directory), [best], QUOTE, notes, Grounding(True, 1.0), f"{best.text} {items}")
     return Draft(_attributed(brief(core, query), best, directory), [best], QUOTE, notes, Grounding(True, 1.0), beside)
+
+
+LISTED_SENTENCES = 4  # the most sentences an announced list is read on into
+
+
+def listed_after(best: Evidence, query) -> str | None:
+    """The sentences after `best` that list what it announces: "three problems", "two measures", or a sentence ending
+    in a colon; at most the announced number of them (LISTED_SENTENCES when none is said). None when `best` announces
+    no list."""
+    text = best.passage.chunk.text
+    sentence = best.text.rstrip()
+    noun = stem(query.noun) if query.noun else None
+    announced = next((n for n in query.numbers if n.isdigit() and 1 < int(n) <= LISTED_SENTENCES), None)
+    counted = announced and noun and re.search(rf"\b(?:{'|'.join(_NUMBER_NAMES.get(announced, ()))}|{announced})\s+(?:\w+\s+)?{re.escape(query.noun[:5])}", sentence, re.I)
+    if not counted and not sentence.endswith(":"):
+        return None
+    following = [text[a:b] for a, b in sentence_spans(text) if a >= best.end]
+    return " ".join(following[: int(announced) if announced else LISTED_SENTENCES]) or None
+
+
+_NUMBER_NAMES = {"2": ("two", "both"), "3": ("three",), "4": ("four",)}
 
 
 def says_nothing(sentence: str) -> bool:

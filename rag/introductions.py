@@ -270,9 +270,16 @@ def _fill_from_description(speaker: Speaker, text: str) -> None:
         speaker.acronyms |= acronyms_of(speaker.organisation)
     if speaker.role:
         # A title goes by its initials too: "Chief Information Officer" is "the CIO".
-        speaker.acronyms |= {a for title in names_in(speaker.role) if len(a := "".join(w[0] for w in title.split()).lower()) >= 3 and len(title.split()) <= 5}
+        speaker.acronyms |= {a for title in names_in(speaker.role) if len(a := title_initials(title)) >= 3 and len(title.split()) <= 5}
     for word in re.findall(r"\b[A-Z]{2,7}\b", text):  # acronyms written out: "GFC", "POST"
         speaker.acronyms.add(word.lower())
+
+
+def title_initials(title: str) -> str:
+    """"Chief Information Officer": cio; "Chief Executive": ceo, the officer that "Chief X" titles leave unsaid."""
+    parts = title.split()
+    initials = "".join(w[0] for w in parts).lower()
+    return initials + "o" if parts[0].lower() == "chief" and parts[-1].lower() != "officer" else initials
 
 
 def acronyms_of(organisation: str) -> set[str]:

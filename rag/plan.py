@@ -18,7 +18,7 @@ from rag import discourse
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
 from rag.mentions import person_noun_pattern
-from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, profile_answer, speaker_of, tight_context
+from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, listed_after, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC, of_kind, spans_in
 from rag.types import Passage
@@ -139,6 +139,11 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         ranked = [e for e in ranked if (e.passage.chunk.session_id, e.passage.chunk.speaker) not in acted_on] or ranked
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
+    if query.form == LIST and query.numbers:
+        # "What three problems ...": the sentence announcing three problems leads, and the answer reads on into them.
+        announcing = next((e for e in ranked[:ANNOUNCING_SENTENCES] if listed_after(e, query)), None)
+        if announcing is not None:
+            ranked = [announcing] + [e for e in ranked if e is not announcing]
     notes: list[str] = []
     correction: list[Annotation] = []
     draft = decided_answer(query, passages, ranked, resources, notes)
@@ -282,7 +287,11 @@ def introduced_answer(query, resources: Resources) -> Draft | None:
         # The introducing sentence that says most of what the question describes them by.
         best = max(sentences, key=lambda e: len(asked & {stem(w) for w in content_words(e.text)}))
         said = {stem(w) for w in content_words(f"{target.speaker.description() or ''} {target.speaker.organisation or ''} {best.text}")}
-        if any(stem(w) not in said and stem(w.rstrip("s")) not in said and not re.fullmatch(PERSON_NOUN, w) and w not in BEING_WORDS for w in query.focus):
+        said |= set(target.speaker.acronyms) | {stem(w) for w in content_words(best.passage.chunk.session_title)}  # "At the Keeping the World Connected panel"
+        # Every word of the question describing them is said of them: its focus words, and the names and initials it
+        # uses ("Who is the CEO of Cloudflare?": a chief executive of something else is not the answer).
+        describing = [*query.focus, *(w for name in query.names for w in content_words(name)), *(fold(w) for w in re.findall(r"\b[A-Z]{2,6}\b", query.text))]
+        if any(stem(w) not in said and w not in said and stem(w.rstrip("s")) not in said and not re.fullmatch(PERSON_NOUN, w) and w not in BEING_WORDS for w in describing):
             return None  # "Who is the CEO of Cloudflare?": the Cloudflare speaker was not introduced as its CEO
         people.append(Person(target.speaker.name, target.speaker.description()).label())
         evidence.append(best)
@@ -301,6 +310,7 @@ def expansion_answer(query, ranked: list[Evidence]) -> Draft | None:
 
 
 EXPANSION_SENTENCES = 6
+ANNOUNCING_SENTENCES = 6  # the best sentences searched for one announcing the list a question asks for
 
 
 def asks_what_was_done(question: str) -> bool:

@@ -237,3 +237,10 @@ def test_a_reply_is_about_the_person_whose_question_it_answers(corpus_pipeline):
     # The Deputy Mayor's reply never names Aisha Bello: the turn before reads out her question.
     answer = ask(corpus_pipeline, "What did the Deputy Mayor tell Aisha Bello about whether families have to apply for compensation?")
     assert "not make people apply" in answer.answer and answer.citations[0].passage.chunk.speaker == "SAMIR HADDAD"
+
+
+def test_a_list_question_reads_on_into_the_items_a_sentence_announces(corpus_pipeline):
+    # "the Meridian CEO": Marcus Brennan, Chief Executive of the Meridian Subsea Consortium (a chief executive is a CEO).
+    answer = ask(corpus_pipeline, "What three problems does a conflict zone like the Red Sea pose for cable repair, in the Meridian CEO's view?")
+    assert answer.answer.startswith("Marcus Brennan: When you have a conflict zone, you have three problems at once.")
+    assert "The permit" in answer.answer and "The insurance" in answer.answer

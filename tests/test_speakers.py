@@ -291,3 +291,12 @@ def test_a_role_said_with_a_verb_and_a_title_before_the_name():
     lind = directory.get("data", "TOMAS LIND")
     assert lind.role.startswith("Professor, teaches competition law") and "University of Uppsala" in lind.organisation
     assert {m.speaker.key for m in directory.match("What did the academic say about mergers?")} == {"TOMAS LIND"}
+
+
+def test_a_chief_executive_goes_by_ceo():
+    from rag.evidence import abbreviates
+    from rag.introductions import title_initials
+
+    assert title_initials("Chief Executive") == "ceo" and title_initials("Chief Information Officer") == "cio"
+    assert abbreviates("CEO", "Chief Executive") and not abbreviates("CEO", "Central Election")
+
