@@ -381,10 +381,17 @@ def question_kind(question: str, names_someone: bool, answer_type: str | None = 
     return GENERAL
 
 
+NAMED_AND_DESCRIBED = 4.0  # a name (2 or 3 points) and a description that fits the same speaker (2 or more)
+
+
 def _strongest(matches: list[Match]) -> list[Match]:
     """Every speaker named outright; by weaker means (organisation, role, country), only the best-supported ones."""
     named = [m for m in matches if m.how == "name"]
     others = [m for m in matches if m.how != "name"]
+    if any(m.score >= NAMED_AND_DESCRIBED for m in named):
+        # "What is João's job at the Brazilian regulator?": the description is of the person named, not of others, and
+        # picks the João it fits.
+        named, others = [m for m in named if m.score >= NAMED_AND_DESCRIBED], []
     if others:
         best = max(m.score for m in others)
         others = [m for m in others if m.score >= best - 0.5]

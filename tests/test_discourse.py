@@ -244,3 +244,9 @@ def test_a_list_question_reads_on_into_the_items_a_sentence_announces(corpus_pip
     answer = ask(corpus_pipeline, "What three problems does a conflict zone like the Red Sea pose for cable repair, in the Meridian CEO's view?")
     assert answer.answer.startswith("Marcus Brennan: When you have a conflict zone, you have three problems at once.")
     assert "The permit" in answer.answer and "The insurance" in answer.answer
+
+
+def test_a_description_of_the_person_named_picks_them_out(corpus_pipeline):
+    # Two Joãos, and five speakers from a regulator: "the Brazilian regulator" describes the João who works at one.
+    query = corpus_pipeline.retriever.analyze("What is João's job at the Brazilian regulator?")
+    assert [t.key for t in query.targets] == ["JOAO CARVALHO"]
