@@ -161,8 +161,10 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         evidence = draft.evidence + [e for e in evidence if e.where not in {d.where for d in draft.evidence}]
     alongside = [e for e in ranked[1:] if ranked[0].passage.chunk.chunk_id == e.passage.chunk.chunk_id] if ranked else []
     confidence = measure(query, passages, evidence, resources, found)
-    if draft is not None and draft.text:
-        # An answer the turns' annotations or the speaker directory decided rests on what they found, not on the words.
+    pointed_at = query.position and turns & {(p.chunk.session_id, p.chunk.turn_no) for p in passages}
+    if (draft is not None and draft.text) or pointed_at:
+        # An answer the turns' annotations or the speaker directory decided rests on what they found, not on the words;
+        # so does one from the turn the question points at ("Chris Painter's final message"), whatever its words.
         confidence = dataclasses.replace(confidence, coverage=max(confidence.coverage, 1.0))
     return AnswerPlan(query, evidence, confidence, draft, alongside, notes, correction[0] if correction else None)
 

@@ -43,6 +43,14 @@ def test_a_final_recommendation_comes_from_the_speakers_last_turn(pipeline):
     assert answer.citations[0].passage.chunk.turn_no == last
 
 
+def test_a_final_message_is_answered_from_the_last_turn_whatever_its_words(pipeline):
+    # "final message to the audience": none of these words is in Chris Painter's last turn, which is still the answer.
+    answer = ask(pipeline, "Summarize Chris Painter's final message to the audience.")
+    assert not answer.abstained
+    last = max(t.turn_no for t in pipeline.index.turns if t.speaker == "CHRISTOPHER PAINTER")
+    assert answer.citations[0].passage.chunk.speaker == "CHRISTOPHER PAINTER" and answer.citations[0].passage.chunk.turn_no == last
+
+
 def test_the_speaker_who_responds_answers_not_the_one_responded_to(pipeline):
     question = "How did Chris Painter respond to the Nigerian participant's statistic on cybersecurity and GDP?"
     query = pipeline.retriever.analyze(question)
