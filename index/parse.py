@@ -143,6 +143,9 @@ _INTRODUCTIONS = [
 ]
 
 
+_LOCATED = re.compile(rf",?\s+(?:and\s+)?(?:I'm\s+|I am\s+)?(?:from|with)\s+[^,!?]{{1,40}}?\s+(?:in|based in)\s+(?P<place>{_PLACE})")
+
+
 def self_introduction(turn_text: str) -> tuple[str | None, str | None] | None:
     """(name, place) an audience member gives for themselves at the start of their turn, if any."""
     opening = turn_text[:400]
@@ -150,6 +153,10 @@ def self_introduction(turn_text: str) -> tuple[str | None, str | None] | None:
         match = pattern.search(opening)
         if match:
             name, place = (match.groupdict().get(group) for group in ("name", "place"))
+            if place is None:
+                # "I'm from epicenter.works in Vienna": an organisation written in lower case, then where it is.
+                located = _LOCATED.match(opening, match.end())
+                place = located.group("place") if located else None
             return (" ".join(name.split()) if name else None, " ".join(place.split()) if place else None)
     return None
 

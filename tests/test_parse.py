@@ -113,3 +113,10 @@ def test_a_hyphenated_name_is_cased_in_each_part(tmp_path):
         encoding="utf-8",
     )
     assert [t.speaker_name for t in parse_file(path).turns] == ["Ngozi Adebayo\u2011Okafor", "Sean O'Brien"]
+
+
+def test_where_an_audience_member_is_from_after_an_organisation_in_lower_case():
+    from index.parse import self_introduction
+
+    assert self_introduction("Hi.  My name is Anna\u2011Lena Brugger, I'm from epicenter.works in Vienna.  My question is") == ("Anna\u2011Lena Brugger", "Vienna")
+    assert self_introduction("My name is Fatima Benali, I'm from the Welfare Claimants Union here in Marenburg.") == ("Fatima Benali", "Welfare Claimants Union")
