@@ -70,6 +70,16 @@ def test_streamed_answer_cites_a_speaker_and_opens_the_whole_turn(page, pipeline
     assert {urlparse(url).netloc for url in page.requests if url.startswith("http")} == {urlparse(page.url).netloc}
 
 
+def test_a_two_part_question_shows_each_part_on_its_own_line_with_its_citations(page, test_output):
+    ask(page, "Which organisation does Katitza Rodriguez represent, and what does she think of the cybercrime treaty?")
+    page.locator("#igf-sources .src-card", has_text="Katitza Rodriguez").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    bubble = page.locator("#igf-chat .message").last
+    assert bubble.locator("br").count() >= 1  # one line per part
+    assert bubble.locator("a.igf-cite").count() >= 2
+    assert "Electronic Frontier Foundation" in bubble.inner_text() and "Treaty" in bubble.inner_text()
+    page.screenshot(path=str(test_output / "ui-two-part.png"), full_page=True)
+
+
 def test_a_question_outside_the_transcript_is_marked_not_covered(page, test_output):
     ask(page, "What is the recipe for a chocolate cake?")
     page.locator("#igf-chat .igf-notcovered", has_text="Not covered by the transcript").wait_for(timeout=ANSWER_TIMEOUT_MS)
