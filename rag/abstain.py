@@ -82,7 +82,7 @@ def passage_about_focus(query, passage: Passage, resources) -> bool:
     turn = turn_at(chunk.session_id, chunk.turn_no) if turn_at is not None else None
     text = turn.text if turn is not None else chunk.text
     # A reply is about who it replies to: "a question from Aisha Bello ..." read out in the turn before.
-    askers = " ".join(a.who or "" for a in getattr(resources, "annotations", ()) if a.session_id == chunk.session_id and a.turn_no == chunk.turn_no - 1)
+    askers = resources.askers_in(chunk.session_id, chunk.turn_no - 1) if hasattr(resources, "askers_in") else ""
     known = f"{chunk.speaker_name} {identity} {chunk.session_title} {text} {askers}"
     present = {stem(w.rstrip("s")) for w in words(known)} | {stem(w) for w in words(known)}
 

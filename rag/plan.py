@@ -9,6 +9,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -43,6 +44,20 @@ class Resources:
     text_of: Callable[[Annotation], str] | None = None  # an annotation's sentences
     name_max_share: float = 0.03  # Settings.name_max_share: a name in more of the passages is the setting, not an answer
     turns_of: Callable[[str], list] | None = None  # session -> its turns (index.types.Turn)
+
+    @cached_property
+    def _askers(self) -> dict[tuple[str, int], str]:
+        found: dict[tuple[str, int], str] = {}
+        for annotation in self.annotations:
+            if annotation.who:
+                key = (annotation.session_id, annotation.turn_no)
+                found[key] = f"{found.get(key, '')} {annotation.who}".strip()
+        return found
+
+    def askers_in(self, session_id: str, turn_no: int) -> str:
+        """The names of the people whose questions the turn reads out or asks ("" when none): looked up, not searched,
+        for every passage an answer weighs."""
+        return self._askers.get((session_id, turn_no), "")
 
     def session_topic(self, session_id: str, name: str) -> bool:
         """Does `name` run through the session, in at least TOPIC_SHARE of its turns? Then it is what the session is
