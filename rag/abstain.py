@@ -15,7 +15,7 @@ import re
 from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
-from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, asks_country, counts_something_else, near
+from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near
 from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PRICE
 from rag.types import Passage
 
@@ -156,7 +156,7 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
     focus = frozenset(stem(w) for w in query.focus)
     money_noun = frozenset(stem(w) for w in words(query.text) if w in MONEY_NOUNS) if query.answer_type in (MONEY, PRICE) else frozenset()
     # A country is often named in passing (an introduction, an example); a city a question asks for less so.
-    country_asked = query.answer_type == LOCALITY and asks_country(query.text)
+    country_asked = query.answer_type == LOCALITY and query.asks_country
     # "Which foundation provides the grant?": an organisation named far from the question's words is another one; who
     # someone works for (a profile question) is said where they are introduced, in other words.
     organisation_asked = query.answer_type == ORGANISATION and query.kind != "profile"

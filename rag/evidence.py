@@ -15,6 +15,7 @@ import numpy as np
 
 from index.text import STOPWORDS, content_words, names_in, numbers_in, sentence_spans, stem, words
 from rag import spans as sp
+from rag.people import title_initials
 from rag.places import country_in
 from rag.question_types import LIST
 from rag.types import Passage
@@ -205,16 +206,10 @@ def answer_spans(sentence: str, query) -> list[sp.Span]:
     ]
     if query.answer_type == sp.LOCALITY:
         # "Which country": a country ("Europe" is not one); "which city": a place that is not a country.
-        wants_country = asks_country(query.text)
-        spans = [s for s in spans if bool(country_in(s.text)) == wants_country]
+        spans = [s for s in spans if bool(country_in(s.text)) == query.asks_country]
     return spans
 
 
-_ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
-
-
-def asks_country(question: str) -> bool:
-    return _ASKS_COUNTRY.search(question) is not None
 
 
 def select_evidence(
@@ -344,9 +339,7 @@ def counts(text: str, nouns: frozenset[str], question_numbers: frozenset[str], o
 def abbreviates(acronym: str, name: str) -> bool:
     """Is `acronym` the initials of `name`'s capitalised words, in order, one of them perhaps left out ("GFC": "Global
     Forum on Cyber Expertise")?"""
-    initials = "".join(w[0] for w in name.split() if w[:1].isupper())
-    if name.startswith("Chief ") and not name.endswith("Officer"):
-        initials += "O"  # "Chief Executive": the CEO
+    initials = title_initials(" ".join(w for w in name.split() if w[:1].isupper())).upper()  # "Chief Executive": CEO
     remaining = iter(initials)
     return initials[:1] == acronym[:1] and all(letter in remaining for letter in acronym) and len(initials) - len(acronym) <= 1
 

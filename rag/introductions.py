@@ -10,7 +10,7 @@ from functools import lru_cache
 from index.parse import self_introduction
 from index.text import fold, names_in, sentence_spans, strip_accents
 from index.types import Turn
-from rag.people import AUDIENCE, FUNCTION_WORDS, GENERIC_SPEAKERS, MODERATOR, UNKNOWN, Speaker
+from rag.people import AUDIENCE, FUNCTION_WORDS, GENERIC_SPEAKERS, MODERATOR, UNKNOWN, Speaker, title_initials
 from rag.places import country_in
 
 
@@ -273,13 +273,6 @@ def _fill_from_description(speaker: Speaker, text: str) -> None:
         speaker.acronyms |= {a for title in names_in(speaker.role) if len(a := title_initials(title)) >= 3 and len(title.split()) <= 5}
     for word in re.findall(r"\b[A-Z]{2,7}\b", text):  # acronyms written out: "GFC", "POST"
         speaker.acronyms.add(word.lower())
-
-
-def title_initials(title: str) -> str:
-    """"Chief Information Officer": cio; "Chief Executive": ceo, the officer that "Chief X" titles leave unsaid."""
-    parts = title.split()
-    initials = "".join(w[0] for w in parts).lower()
-    return initials + "o" if parts[0].lower() == "chief" and parts[-1].lower() != "officer" else initials
 
 
 def acronyms_of(organisation: str) -> set[str]:

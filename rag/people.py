@@ -75,3 +75,10 @@ class Match:
     score: float
     how: str  # "name", "organisation", "role", "country", "moderator"
 
+
+def title_initials(title: str) -> str:
+    """"Chief Information Officer": cio; "Chief Executive": ceo, the officer that "Chief X" titles leave unsaid."""
+    parts = title.split()
+    initials = "".join(w[0] for w in parts).lower()
+    return initials + "o" if parts and parts[0].lower() == "chief" and parts[-1].lower() != "officer" else initials
+

@@ -293,6 +293,14 @@ def asks_moderator(question: str) -> bool:
     return _ASKS_MODERATOR.search(question) is not None and not asks_relayer(question)
 
 
+_ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
+
+
+def asks_country(question: str) -> bool:
+    """"Which country charges ...?": a country by name, where "which city" wants a place that is not one."""
+    return _ASKS_COUNTRY.search(question) is not None
+
+
 def asks_relayer(question: str) -> bool:
     """"Who relayed the questions from online participants?": the person reading questions out, not their askers."""
     return _ASKS_RELAYER.search(question) is not None

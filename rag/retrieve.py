@@ -186,9 +186,7 @@ class Retriever:
             lifted.setdefault(1.0, []).append(own)
             if query.kind == PROFILE or (query.answer_type == PERSON and target.how in DESCRIBED):
                 # "Who heads the fund at ZICTA?": the person the description fits is answered where it was said of them.
-                session = by_session.get(target.session_id, none)
-                for start, end in target.speaker.introductions:
-                    lifted.setdefault(INTRODUCTION_WEIGHT, []).append(session[(self._start[session] < end) & (start < self._end[session])])
+                lifted.setdefault(INTRODUCTION_WEIGHT, []).append(self._introducing(target.speaker, by_session))
         for session_id in dict.fromkeys(t.session_id for t in query.targets):
             lifted.setdefault(UNKNOWN_SHARE, []).append(by_speaker.get((session_id, "UNKNOWN"), none))
         for weight, rows in lifted.items():
@@ -210,9 +208,13 @@ class Retriever:
             wanted = (session_id, key) in readers or (query.asks_moderator and speaker.kind == "moderator")
             if not wanted or (query.sessions and session_id not in query.sessions):
                 continue
-            session = by_session.get(speaker.session_id, np.zeros(0, dtype=np.int64))
-            for start, end in speaker.introductions:
-                rows.append(session[(self._start[session] < end) & (start < self._end[session])])
+            rows.append(self._introducing(speaker, by_session))
+        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+
+    def _introducing(self, speaker, by_session: dict[str, np.ndarray]) -> np.ndarray:
+        """Rows of the chunks overlapping the passages that introduce `speaker`."""
+        session = by_session.get(speaker.session_id, np.zeros(0, dtype=np.int64))
+        rows = [session[(self._start[session] < end) & (start < self._end[session])] for start, end in speaker.introductions]
         return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
 
     def _annotated_rows(self, kinds: frozenset[str], query: Query) -> np.ndarray:
