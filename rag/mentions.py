@@ -57,6 +57,9 @@ class MatchIndex:
                 for word in words:
                     self.organisation_words[word].append(i)
                 self.organisation_size[i] = len(words)
+            described_by = organisation_description(speaker.organisation or "")
+            if described_by:
+                self.words[described_by[-1]].append(i)
             if speaker.role:
                 title_words = role_title(speaker.role, frozenset(speaker.acronyms))
                 if title_words:
@@ -124,7 +127,7 @@ class MatchIndex:
             found.update(self.capitalised_words.get(word, ()))
         for i, hits in organisation_hits.items():
             size = self.organisation_size[i]
-            if hits >= 2 or (size == 1 and self.everyone[i].organisation and organisation_words(self.everyone[i].organisation)[0] in capitalised):
+            if hits >= 2 or (size == 1 and organisation_words(self.everyone[i].organisation)[0] in capitalised):
                 found.add(i)
         for token in tokens:
             if token.upper:
@@ -148,7 +151,31 @@ class MatchIndex:
 
 @lru_cache(maxsize=4096)
 def organisation_words(organisation: str) -> tuple[str, ...]:
-    return tuple(w for w in re.findall(r"[a-z0-9]+", fold(organisation)) if w not in FUNCTION_WORDS and len(w) > 2 and not w.isdigit())
+    """The words of the organisation's name, those written capitalised: "Tunza Mesh, a community network in Makueni
+    County" is tunza, mesh, makueni, county. The description beside a name ("a community network") is what the
+    session is about, and a question about the topic ("Zambia's community network window") is not about the speaker."""
+    return tuple(w for run in organisation_names(organisation) for w in run)
+
+
+@lru_cache(maxsize=4096)
+def organisation_names(organisation: str) -> tuple[tuple[str, ...], ...]:
+    """The runs of capitalised words in an organisation ("Public Algorithms Lab at the University of Marenburg": public
+    algorithms lab; university marenburg), each the words that say its name."""
+    runs: list[list[str]] = [[]]
+    for word in re.findall(r"[^\W_]+", organisation):
+        if word[:1].isupper():
+            folded = fold(word)
+            if folded not in FUNCTION_WORDS and len(folded) > 2 and not folded.isdigit():
+                runs[-1].append(folded)
+        elif fold(word) not in ("of", "and", "for"):  # "Ministry of Communications" is one name
+            runs.append([])
+    return tuple(tuple(run) for run in runs if run)
+
+
+def names_organisation(organisation: str, word: str) -> bool:
+    """An organisation of one name word is that word only when it leads: "Orbitra, a satellite operator" is Orbitra,
+    "a natal, the Brazilian telecommunications regulator" is not "Brazilian"."""
+    return fold(organisation).startswith(word)
 
 
 
@@ -171,10 +198,18 @@ def mentions_organisation(speaker: Speaker, tokens: list[Token], padded: str) ->
     words = organisation_words(organisation)
     if not words:
         return False
-    if len(words) == 1:
-        return any(t.folded == words[0] and t.capitalised for t in tokens)
+    if len(set(words)) == 1:
+        return names_organisation(organisation, words[0]) and any(t.folded == words[0] and t.capitalised for t in tokens)
+    hits = [t for t in tokens if t.folded in set(words)]
+    if len({t.folded for t in hits}) < 2:
+        return False
+    # Two words of the name written capitalised ("the Claimants Union") name it; in lower case, two words of a name
+    # are often the session's topic ("algorithms in public services" is not the Public Algorithms Lab): the whole
+    # name must be there ("the welfare claimants union").
+    if any(t.capitalised and t is not tokens[0] for t in hits):
+        return True
     present = {t.folded for t in tokens}
-    return sum(w in present for w in set(words)) >= 2
+    return any(len(run) >= 2 and set(run) <= present for run in organisation_names(organisation))
 
 
 @lru_cache(maxsize=1 << 16)  # every upper-case word of a question is compared with the acronyms of many speakers
@@ -215,10 +250,18 @@ ROLE_KINDS = {
 }
 
 
-def points_for_role(speaker: Speaker, padded: str) -> float:
+def points_for_role(speaker: Speaker, padded: str, countries: set[str] = frozenset()) -> float:
     """2 for the role's title ("deputy minister", "policy director"), or for its head noun with another word of the
     role ("the accessibility engineer" for a senior accessibility engineer, "the rights lawyer" for a lawyer with the
-    Civic Rights Law Centre); 1 for its head noun alone ("director")."""
+    Civic Rights Law Centre); 1 for its head noun alone ("director"). 2 also for what the speaker's organisation is
+    said to be ("the satellite operator": "Orbitra, a low-earth orbit satellite operator"). None when the text names
+    other countries than the speaker's ("Zambia's community network window" is not Kenya's community network, "the
+    Brazilian regulator" not Kenya's)."""
+    if countries and speaker.country and speaker.country not in countries:
+        return 0.0
+    described_by = organisation_description(speaker.organisation or "")
+    if described_by and f" {described_by[-1]} " in padded and set(described_by[:-1]) & set(re.findall(r"[a-z]+", padded)):
+        return 2.0
     if not speaker.role:
         return 0.0
     described_as = set(re.findall(r"[a-z]+", fold(f"{speaker.role} {speaker.organisation or ''}")))
@@ -235,6 +278,18 @@ def points_for_role(speaker: Speaker, padded: str) -> float:
         spoken = set(re.findall(r"[a-z]+", padded))  # "digital-rights": digital, rights
         return 2.0 if described & spoken else 1.0
     return 0.0
+
+
+@lru_cache(maxsize=4096)
+def organisation_description(organisation: str) -> tuple[str, ...]:
+    """The words of what an organisation is said to be, head noun last: "Tunza Mesh, a community network in Makueni
+    County" -> (community, network); "ANPD, the Brazilian National Data Protection Authority" -> (brazilian, ...,
+    authority)."""
+    said = re.search(r",\s+(?:a|an|the)\s+([^,;]+?)(?=\s+(?:in|at|of|for|from|that|which|who|with|based|and)\b|[,;.]|$)", organisation)
+    if not said or not said.group(1).split()[-1][:1].islower():  # "the Zambia Information ... Authority" is a name
+        return ()
+    words = [w for w in re.findall(r"[a-z]+", fold(said.group(1))) if w not in FUNCTION_WORDS and len(w) > 2]
+    return tuple(words) if len(words) >= 2 else ()
 
 
 def person_noun_pattern() -> str:

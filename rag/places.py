@@ -69,6 +69,22 @@ def mentions_country(country: str, tokens: list["Token"]) -> bool:
     return False
 
 
+@lru_cache(maxsize=1)
+def _countries_by_prefix() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = defaultdict(set)
+    for name, country in _countries().items():
+        if len(name) >= 4:
+            table[name.split()[0][:4]].add(country)
+    return {prefix: frozenset(countries) for prefix, countries in table.items()}
+
+
+def countries_named(tokens: list["Token"]) -> set[str]:
+    """Every country the words name or describe ("Brazilian", "Zambia's"), of any speaker or none."""
+    table = _countries_by_prefix()
+    possible = {c for t in tokens if t.capitalised for c in table.get(t.folded[:4], ())}
+    return {c for c in possible if mentions_country(c, tokens)}
+
+
 def mentions_place(place: str, tokens: list["Token"]) -> bool:
     words = place_words(place)
     return any(t.capitalised and t.folded in words for t in tokens)

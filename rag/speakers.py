@@ -32,7 +32,7 @@ from index.types import Turn
 from rag.introductions import build_session
 from rag.mentions import PERSON_NOUNS, MatchIndex, mentions_organisation, points_for_role, tokens_of
 from rag.people import AUDIENCE, GENERIC_SPEAKERS, MODERATOR, UNKNOWN, Match, Speaker
-from rag.places import mentions_place
+from rag.places import countries_named, mentions_place
 
 __all__ = ["AUDIENCE", "GENERIC_SPEAKERS", "MODERATOR", "UNKNOWN", "Match", "Speaker", "SpeakerDirectory"]
 
@@ -166,6 +166,7 @@ class SpeakerDirectory:
         for i, points in index.name_matches(tokens, case_sensitive).items():
             add(i, points, "name")
         countries = index.countries_mentioned(tokens)
+        named_countries = countries_named(tokens)  # of anyone: "the Brazilian regulator" is not Kenya's
         co_moderator = re.search(r" co ?-? ?moderat", padded) is not None
         moderator = re.search(r" (?:the )?(?:moderator|host)s? ", padded) is not None
         online_moderator = re.search(r" online moderator ", padded) is not None
@@ -173,7 +174,7 @@ class SpeakerDirectory:
             speaker = everyone[i]
             if mentions_organisation(speaker, tokens, padded):
                 add(i, 2.0, "organisation")
-            role_points = points_for_role(speaker, padded)
+            role_points = points_for_role(speaker, padded, named_countries)
             if role_points:
                 add(i, role_points, "role")
             # An audience member is known by where they come from ("the participant from Nepal"); a panelist's

@@ -18,7 +18,7 @@ from index.parse import parse_file, parse_text
 from index.settings import PROJECT_ROOT
 from index.text import sentence_spans
 from rag.mentions import PERSON_NOUNS, mentions_organisation, points_for_role, tokens_of
-from rag.places import mentions_country, mentions_place
+from rag.places import countries_named, mentions_country, mentions_place
 from rag.speakers import MODERATOR, Match, SpeakerDirectory
 from tests.test_speakers import SYNTHETIC
 
@@ -61,7 +61,7 @@ def scan_match(directory: SpeakerDirectory, text: str, case_sensitive: bool = Tr
     for i, speaker in enumerate(everyone):
         if mentions_organisation(speaker, tokens, padded):
             add(i, 2.0, "organisation")
-        role_points = points_for_role(speaker, padded)
+        role_points = points_for_role(speaker, padded, countries_named(tokens))
         if role_points:
             add(i, role_points, "role")
         place_points = 2.0 if speaker.is_audience_member and about_a_person else 1.5 if not speaker.is_audience_member else 1.0
@@ -90,7 +90,7 @@ def texts_for(turns) -> list[str]:
         "What did the online moderator say?", "What did the co-moderator ask?", "What did the host say about the moderators?",
         "What did the Cuban deputy minister say?", "the participant from Nepal", "the Norwegian participant", "What did ECWAS say?",
         "What did the EFF speaker say?", "Katitza Rodriguez and Ernesto Rodriguez Hernandez", "rodriguez", "What did Sam say?",
-        "the IWMI speaker", "the Brazilian director general", "Kowalski", "", "??", "What did Olga Cavalli AB say?",
+        "the IWMI speaker", "the Brazilian director general", "the Argentinian director", "the satellite operator", "Kowalski", "", "??", "What did Olga Cavalli AB say?",
     ]
     return questions + sentences + extra
 

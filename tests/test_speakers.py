@@ -300,3 +300,33 @@ def test_a_chief_executive_goes_by_ceo():
     assert title_initials("Chief Executive") == "ceo" and title_initials("Chief Information Officer") == "cio"
     assert abbreviates("CEO", "Chief Executive") and not abbreviates("CEO", "Central Election")
 
+
+
+TOPICAL_ORGANISATIONS = """Community networks workshop
+
+>> HELENA STRAND: Welcome to this workshop on community networks and public services.  With me, Wanjiru Kamau, co-founder of Tunza Mesh, a community network in Makueni County in Kenya.  Then Claire Dubois, head of public policy at Orbitra, a low-earth orbit satellite operator.  And Joanna Nowak from the Municipal and Public Services Union.
+
+>> WANJIRU KAMAU: Thank you, Helena.  A household pays 500 shillings a month.
+
+>> CLAIRE DUBOIS: We launched a community backhaul tariff in 2023.
+
+>> JOANNA NOWAK: Our members run the public services.
+"""
+
+
+def test_an_organisation_is_named_by_its_name_not_by_the_words_of_the_topic():
+    directory = SpeakerDirectory(parse_text(TOPICAL_ORGANISATIONS, source="cn.txt", session_id="cn").turns)
+
+    def matched(question):
+        return {m.speaker.key for m in directory.match(question)}
+
+    # The session's topic words are in the descriptions of two organisations: a question about the topic names nobody.
+    assert matched("When is Zambia's community network window planned to start?") == set()
+    assert matched("How are public services funded in community networks?") == set()
+    # The name itself, capitalised or typed in lower case, names the speaker.
+    assert matched("What does Tunza Mesh charge?") == {"WANJIRU KAMAU"}
+    assert matched("what did the municipal and public services union say?") == {"JOANNA NOWAK"}
+    # What the organisation is said to be describes its speaker, unless the question is about another country's.
+    assert matched("Did the satellite operator take a side?") == {"CLAIRE DUBOIS"}
+    assert matched("What does a household pay on the Kenyan community network?") == {"WANJIRU KAMAU"}
+    assert matched("What does a household pay on the Ugandan community network?") == set()
