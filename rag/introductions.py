@@ -306,8 +306,20 @@ def audience_member(turn: Turn) -> Speaker | None:
         if place:
             member.organisation = place if not country or fold(place) != fold(country) else None
             member.acronyms = acronyms_of(place) if member.organisation else set()
+        member.introductions = [_introducing_themselves(turn, [x for x in (name, place) if x])]
         return member
     return None
+
+
+def _introducing_themselves(turn: Turn, said: list[str]) -> tuple[int, int]:
+    """The opening sentences of a turn, up to the one in which its speaker gives their name or where they are from."""
+    spans = sentence_spans(turn.text)
+    end = spans[0][1] if spans else len(turn.text)
+    for _, b in spans:
+        if any(fold(x) in fold(turn.text[:b]) for x in said):
+            end = b
+            break
+    return turn.start_char, turn.start_char + end
 
 
 def _looks_like_place(name: str) -> bool:

@@ -202,7 +202,7 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
             return Draft(", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1], [f.evidence for f in found[:3]], ATTRIBUTION, [])
     if query.asks_asker:
         found = discourse.asker_answer(query, *found_args, sessions, resources.vectors, retrieved)
-        if found is not None and query.answer_type == "name" and not found.annotation.who:
+        if found is not None and query.asks_name and not found.annotation.who:
             notes.append("the person who asked did not give a name")
             return Draft("", [], ATTRIBUTION, list(notes))
         if found is not None:

@@ -105,6 +105,7 @@ class Query:
     asks_asker: bool = False  # "Who asked whether ...": the person a question came from
     asks_relayer: bool = False  # "Who relayed the online questions?": the person who read them out
     asks_country: bool = False  # "Which country ...": a country, not a city or a region
+    asks_name: bool = False  # "What is the name of ...": a name as said, not a description
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
     asks_moderator: bool = False  # "Who moderated the town hall?": the session's moderator, from the speaker directory
     asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
@@ -202,6 +203,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_asker=qt.asks_asker(asked) and not qt.asks_relayer(asked),
         asks_relayer=qt.asks_relayer(asked),
         asks_country=qt.asks_country(asked),
+        asks_name=qt.asks_name(asked),
         asks_corrector=qt.asks_corrector(asked),
         asks_moderator=qt.asks_moderator(asked),
         asks_correction=qt.asks_correction(asked),

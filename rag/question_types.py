@@ -28,7 +28,12 @@ ASKED_PERSON = (
 # "Who ...", "Which (two) panelists ...": the answer is a person.
 # After a phrase setting the scene, up to a comma: "In the high-level panel on subsea cables, which minister ...".
 _LEAD = r"^\s*(?:[^,?]{0,80},\s*){0,2}"
-ASKS_FOR_PERSON = re.compile(rf"{_LEAD}(?:who|whom|whose)\b|{_LEAD}(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b", re.I)
+# "What is the name of Tonga's minister?" asks who, "What is the name of the minister's agency?" does not.
+ASKS_FOR_PERSON = re.compile(
+    rf"{_LEAD}(?:who|whom|whose)\b|{_LEAD}(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b"
+    rf"|{_LEAD}what\s+(?:is|was|were|are)\s+the\s+names?\s+of\s+(?:[\w’'-]+\s+){{0,4}}?{ASKED_PERSON}\b(?!['’]s)(?![\w\s-]*['’]s\b)",
+    re.I,
+)
 _ROLE = re.compile(r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
 _VIEW_WORDS = (
@@ -294,6 +299,11 @@ def asks_moderator(question: str) -> bool:
 
 
 _ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
+
+
+def asks_name(question: str) -> bool:
+    """"What was the name of the participant from Nepal?": a name the person gave, not a description of them."""
+    return _ASKS_NAME.search(question) is not None
 
 
 def asks_country(question: str) -> bool:

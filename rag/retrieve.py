@@ -17,7 +17,7 @@ from index.lexical import bm25_scores, build_bm25
 from index.settings import Settings
 from index.store import CorpusIndex, read_rows, search_vectors
 from rag.query import PROFILE, Query, SessionCatalog, analyze
-from rag.spans import PERSON
+from rag.spans import NAME, PERSON
 from rag.types import Passage
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.); damps the top ranks' lead
@@ -184,9 +184,14 @@ class Retriever:
                 chosen = turns[-1] if query.position == "last" else self._first_substantive(target.session_id, turns)
                 lifted.setdefault(POSITION_WEIGHT, []).append(own[self._turn[own] == chosen])
             lifted.setdefault(1.0, []).append(own)
-            if query.kind == PROFILE or (query.answer_type == PERSON and target.how in DESCRIBED):
+            if query.kind == PROFILE or (query.answer_type in (PERSON, NAME) and target.how in DESCRIBED):
                 # "Who heads the fund at ZICTA?": the person the description fits is answered where it was said of them.
-                lifted.setdefault(INTRODUCTION_WEIGHT, []).append(self._introducing(target.speaker, by_session))
+                introducing = self._introducing(target.speaker, by_session)
+                if not len(introducing) and len(own):
+                    # Nobody introduced them: they did, at the start of their first turn ("My name is ..., I'm from ...").
+                    first = own[self._turn[own] == self._turn[own].min()]
+                    introducing = first[self._start[first] == self._start[first].min()]
+                lifted.setdefault(INTRODUCTION_WEIGHT, []).append(introducing)
         for session_id in dict.fromkeys(t.session_id for t in query.targets):
             lifted.setdefault(UNKNOWN_SHARE, []).append(by_speaker.get((session_id, "UNKNOWN"), none))
         for weight, rows in lifted.items():

@@ -85,7 +85,7 @@ def test_self_introduction_and_moderators(real):
     assert directory.get(sid, "CHRISTOPHER PAINTER").kind == "panelist"
 
 
-def test_audience_members_from_their_self_introductions(real):
+def test_audience_members_from_their_self_introductions(real, seed_path):
     sid, directory = real
     members = {m.name: m for m in directory.audience if m.session_id == sid}
     assert members["Jinson Alufi"].country == "Nigeria"
@@ -93,6 +93,14 @@ def test_audience_members_from_their_self_introductions(real):
     assert members["Gannis"].country == "Nepal"
     assert any("Mona Houck" in name for name in members)
     assert all(m.key == AUDIENCE for m in members.values())
+    # Where they introduced themselves is recorded, as a moderator's introduction of a panelist is: it answers
+    # "Which organisation does X come from?". It ends with the sentence giving the name.
+    turns = {t.turn_no: t for t in parse_file(seed_path).turns}
+    jinson = members["Jinson Alufi"]
+    (start, end), = jinson.introductions
+    turn = turns[jinson.turn_nos[0]]
+    said = turn.text[start - turn.start_char : end - turn.start_char]
+    assert start == turn.start_char and said.endswith("Jinson\u00a0Alufi, based in Abuja Nigeria.") and len(said) < len(turn.text)
 
 
 @pytest.mark.parametrize(
