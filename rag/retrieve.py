@@ -16,6 +16,7 @@ import numpy as np
 from index.lexical import bm25_scores, build_bm25
 from index.settings import Settings
 from index.store import CorpusIndex, read_rows, search_vectors
+from index.text import fold
 from rag.query import PROFILE, Query, SessionCatalog, analyze
 from rag.spans import NAME, PERSON
 from rag.types import Passage
@@ -164,6 +165,7 @@ class Retriever:
         kinds = discourse_kinds(query)
         if kinds:
             _lift(weights, self._annotated_rows(kinds, query), DISCOURSE_WEIGHT)
+        _lift(weights, self._asked_by_named(query), DISCOURSE_WEIGHT)
         if (query.asks_moderator or query.asks_relayer) and self.directory is not None:
             # "Who moderated ...?", "Who relayed the online questions?": answered where the session says who does.
             _lift(weights, self._introduction_rows(query), INTRODUCTION_WEIGHT)
@@ -240,6 +242,24 @@ class Retriever:
         none = np.zeros(0, dtype=np.int64)
         rows = [by_session.get(a.session_id, none)[(self._start[by_session.get(a.session_id, none)] < a.end) & (a.start < self._end[by_session.get(a.session_id, none)])] for a in wanted]
         return np.unique(np.concatenate(rows))
+
+    def _asked_by_named(self, query: Query) -> np.ndarray:
+        """Rows of the questions asked or read out for a person the question names ("What did María González in Bogotá
+        want to know?"): someone who never held the microphone is found where their question was put, as a speaker is
+        found in their turns."""
+        names = {fold(n) for n in query.names}
+        if not names:
+            return np.zeros(0, dtype=np.int64)
+        _, by_session = self._row_groups()
+        none = np.zeros(0, dtype=np.int64)
+        rows = []
+        for annotation in self.index.annotations:
+            if annotation.who and annotation.kind in ("relayed", "asked") and fold(annotation.who) in names:
+                if query.sessions and annotation.session_id not in query.sessions:
+                    continue
+                session = by_session.get(annotation.session_id, none)
+                rows.append(session[(self._start[session] < annotation.end) & (annotation.start < self._end[session])])
+        return np.concatenate(rows) if rows else none
 
     def _acted_on(self, query: Query) -> np.ndarray:
         """Rows of the turns of the people a "who" question names as acted on."""

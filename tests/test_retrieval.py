@@ -160,3 +160,13 @@ def test_default_configuration_holds_its_measured_quality(pipeline):
     metrics = m.aggregate(m.score_all(results, questions, grounding))
     assert metrics["hit@5"] >= MIN_HIT_AT_5, metrics
     assert metrics["speaker_accuracy"] >= MIN_SPEAKER_ACCURACY, metrics
+
+
+def test_a_person_whose_question_was_read_out_is_found_where_it_was(pipeline):
+    # Amil never spoke: the online moderator read his question out. Naming him routes to that reading.
+    retriever = pipeline.retriever
+    query = retriever.analyze("What did Amil want to know?")
+    lifted = np.flatnonzero(retriever.route_weights(query))
+    assert lifted.size and all("Amil" in retriever.index.chunks[i].text for i in lifted)
+    assert "Amil" in retriever.search("What did Amil want to know?", k=1)[0].chunk.text
+    assert not retriever.route_weights(retriever.analyze("What did Zebulon want to know?")).any()
