@@ -193,7 +193,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         # A stance is one person's: not asked of two speakers of one session ("Where do Ana and Rizal stand?").
         answer_type=answer_type if answer_type != qt.STANCE or len({t.session_id for t in targets}) == len(targets) else None,
         # "What does GFC stand for?": the acronym is what it is about, even when it is a speaker's organisation's.
-        focus=tuple(sorted((set(qt.focus_words(question, identity)) - scope) | {a.lower() for a in acronyms})),
+        focus=tuple(sorted((set(qt.focus_words(question, identity)) - scope - describing(targets, question)) | {a.lower() for a in acronyms})),
         numbers=frozenset(numbers_in(asked)),
         counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
         measured=qt.measured_noun(asked),
@@ -210,6 +210,14 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         sessions=named,
         others=others,
     )
+
+
+def describing(targets: tuple[Target, ...], question: str) -> set[str]:
+    """The nouns that refer to a person the question describes ("the EFF speaker", "the Cloudflare representative"):
+    they say who, as a name does, not what the answer is about."""
+    if not any(t.how != "name" for t in targets):
+        return set()
+    return {w for w in content_words(question) if re.fullmatch(_PERSON_NOUN, w)}
 
 
 def described_otherwise(question: str, target) -> bool:

@@ -54,6 +54,7 @@ _VIEW_FORM = re.compile(
     r"|^\s*(?:why|how)\b|^\s*(?:does|do|did|is|are|should|can)\b",
     re.I,
 )
+_KIND_OF_THING = re.compile(r"^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\s+\w+", re.I)
 _KIND_OF = re.compile(rf"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+(?:[\w-]+\s+){{0,2}}?([\w-]+)\s+{_AUXILIARY}\b", re.I)
 
 
@@ -180,6 +181,8 @@ def answer_type(question: str, form: str) -> str | None:
     """The kind of thing the answer must state (rag.spans kinds, STANCE), or None when any sentence may answer."""
     if form == WHO:
         return PERSON
+    if _KIND_OF_THING.match(question):
+        return None  # "What kind of country is X a citizen of?": a description ("a small island state"), not a country
     if _YES_NO.match(question):
         return STANCE if _ASKS_STANCE.search(question) else None
     if _WHERE.match(question):

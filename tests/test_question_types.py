@@ -48,6 +48,7 @@ from rag.query import named_sessions
         ("Why does Fatou Ndiaye oppose cable protection zones?", None),
         ("Would the members of the Meridian consortium accept a compulsory levy on cable owners to finance the fund?", None),
         ("Where in the cybercrime convention would the EFF speaker like to see human rights?", None),
+        ("What kind of country is Tracy Hackshaw a citizen of?", None),  # a description of a country, not one
         # A place or organisation noun after the verb is the subject, not the thing asked for.
         ("What does the city council pay beekeepers?", None),
         ("Which development bank funds the last mile facility?", "organisation"),

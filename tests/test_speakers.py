@@ -338,3 +338,11 @@ def test_an_organisation_is_named_by_its_name_not_by_the_words_of_the_topic():
     assert matched("Did the satellite operator take a side?") == {"CLAIRE DUBOIS"}
     assert matched("What does a household pay on the Kenyan community network?") == {"WANJIRU KAMAU"}
     assert matched("What does a household pay on the Ugandan community network?") == set()
+
+
+def test_the_noun_that_refers_to_a_described_speaker_is_not_what_the_question_is_about(real):
+    _, directory = real
+    described = analyze("What does the Cloudflare representative see as the most valuable feature of the IGF?", directory)
+    assert described.targets and "representative" not in described.focus and "feature" in described.focus
+    # Not a description of someone: "speakers" is what is counted.
+    assert "speakers" in analyze("How many speakers talked about ransomware?", directory).focus
