@@ -195,8 +195,9 @@ def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
 
     def value(a: int, b: int) -> float:
         said = {stem(w) for w in words(text[a:b])}
-        # A run that stops at a colon stops where what it announces begins ("only on one condition: that ...").
-        announces = text[b : b + 1] == ":"
+        # A run that stops at a colon stops where what it announces begins ("only on one condition: that ..."); one
+        # that stops at "but" before what it sets against ("not through restrictions, but through education").
+        announces = text[b : b + 1] == ":" or re.match(r"\s*,?\s*but\b", text[b:], re.I) is not None
         return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text)) - ANNOUNCING_COST * announces
 
     best = None

@@ -216,3 +216,16 @@ def test_the_answer_to_a_question_read_out_is_the_next_panelist_turn_not_the_rep
 
     answer = ask(pipeline, "In the answer to the question on emerging technologies, which design principles were named first?")
     assert answer.citations[0].passage.chunk.turn_no == answering
+
+
+def test_a_short_answer_does_not_stop_before_what_it_sets_against():
+    from rag.forms import ANSWER_WORDS, brief
+    from rag.query import analyze
+
+    text = ("The alliance promotes the protection of the youngest generation not through restrictions, but through education, "
+            "creation of positive content such as games, podcasts and cartoons, and through the work of many volunteers in "
+            "the regions of the country, who visit schools and libraries every single week of the year.")
+    assert len(text.split()) > ANSWER_WORDS
+    question = "Through what means, rather than restrictions, does the alliance promote protection of the youngest generation?"
+    short = brief(text, analyze(question, None))
+    assert "restrictions, but through education" in short and short.endswith("…")
