@@ -114,12 +114,16 @@ def best_span(sentence: str, query) -> Span | None:
         # Nearer words say more, and what is counted ("412 respondents") most.
         before = [stem(w) for w in words(sentence[: span.start])][-SPAN_WINDOW:][::-1]
         after = [stem(w) for w in words(sentence[span.end :])][:SPAN_WINDOW]
-        return sum((2.0 if w in counted else 1.0 if w in focus else 0.0) / distance for side in (before, after) for distance, w in enumerate(side, start=1))
+        near = sum((2.0 if w in counted else 1.0 if w in focus else 0.0) / distance for side in (before, after) for distance, w in enumerate(side, start=1))
+        # "By how much was the price cut?": "reduced by 90 percent", not the "30,000 inhabitants" it applies to.
+        changed_by = query.asks_change and re.search(r"\bby\s*$", sentence[: span.start]) is not None
+        return near + CHANGE_BONUS * changed_by
 
     return max(found, key=closeness)  # max keeps the first of equals
 
 
 SPAN_WINDOW = 6  # words either side of a span that say what it counts
+CHANGE_BONUS = 10.0  # more than any span's nearness to the question's words can add up to
 
 
 def typed_clause(sentence: str, query) -> str | None:

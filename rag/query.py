@@ -106,6 +106,7 @@ class Query:
     asks_relayer: bool = False  # "Who relayed the online questions?": the person who read them out
     asks_country: bool = False  # "Which country ...": a country, not a city or a region
     asks_name: bool = False  # "What is the name of ...": a name as said, not a description
+    asks_change: bool = False  # "By how much did ... cut": the amount of a change ("by 90 percent")
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
     asks_moderator: bool = False  # "Who moderated the town hall?": the session's moderator, from the speaker directory
     asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
@@ -204,6 +205,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_relayer=qt.asks_relayer(asked),
         asks_country=qt.asks_country(asked),
         asks_name=qt.asks_name(asked),
+        asks_change=qt.asks_change(asked),
         asks_corrector=qt.asks_corrector(asked),
         asks_moderator=qt.asks_moderator(asked),
         asks_correction=qt.asks_correction(asked),

@@ -304,6 +304,11 @@ def asks_moderator(question: str) -> bool:
 _ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
 
 
+def asks_change(question: str) -> bool:
+    """"By how much did Brazil cut the price?": the amount of a change, said as "by 90 percent"."""
+    return re.search(r"\bby\s+(?:how\s+(?:much|many)|what\s+(?:share|percentage|proportion|amount|factor))\b", question, re.I) is not None
+
+
 def asks_name(question: str) -> bool:
     """"What was the name of the participant from Nepal?": a name the person gave, not a description of them."""
     return _ASKS_NAME.search(question) is not None

@@ -229,3 +229,14 @@ def test_a_short_answer_does_not_stop_before_what_it_sets_against():
     question = "Through what means, rather than restrictions, does the alliance promote protection of the youngest generation?"
     short = brief(text, analyze(question, None))
     assert "restrictions, but through education" in short and short.endswith("…")
+
+
+def test_by_how_much_is_answered_with_the_change_not_another_amount_of_the_sentence():
+    from rag.forms import typed_clause
+    from rag.query import analyze
+
+    sentence = "For small providers in municipalities under 30,000 inhabitants, the public price for the spectrum was reduced by 90 percent."
+    question = "By how much did Brazil cut the spectrum public price for small providers in small municipalities?"
+    assert typed_clause(sentence, analyze(question, None)).endswith("reduced by 90 percent")
+    # Without "by how much" the amount nearest the question's words is still the one given.
+    assert "30,000" in typed_clause(sentence, analyze("How many inhabitants do the small municipalities have at most?", None))
