@@ -169,6 +169,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         found = lead is not None
         if lead is not None and lead is not ranked[0]:
             ranked = [lead] + [e for e in ranked if e is not lead]
+        if query.answer_type in NUMERIC and ranked:
+            ranked = from_its_source(query, ranked, resources.moderators())
         if query.answer_type in TYPED and ranked:
             ranked = _corrected_first(query, ranked, resources, notes, correction)
     evidence = ranked[:sentences]
@@ -403,6 +405,28 @@ def _introduction_saying(speaker, pattern: re.Pattern, resources: Resources) -> 
             if c < b and a < d and pattern.search(text[c:d]):
                 return Evidence(passage, c, d, 1.0)
     return None
+
+
+def from_its_source(query, ranked: list[Evidence], moderators: frozenset[tuple[str, str]]) -> list[Evidence]:
+    """A moderator's summary ("the numbers we leave with are ... a 3 million euro compensation fund") repeats what a
+    panelist said ("The council approved a compensation fund of 3 million euros"): when one of the next best sentences
+    of the session states the same amount in another speaker's words, that one leads, and the answer is theirs. Not
+    for a question about what the moderator said."""
+    lead = ranked[0]
+    chunk = lead.passage.chunk
+    if (chunk.session_id, chunk.speaker) not in moderators or any(t.key == chunk.speaker for t in query.targets):
+        return ranked
+    stated = [numbers_in(span.text) for span in answer_spans(lead.text, query)]
+    for item in ranked[1:SOURCE_SENTENCES]:
+        other = item.passage.chunk
+        if other.session_id != chunk.session_id or (other.session_id, other.speaker) in moderators:
+            continue
+        if any(numbers_in(span.text) in stated for span in answer_spans(item.text, query) if numbers_in(span.text)):
+            return [item] + [e for e in ranked if e is not item]
+    return ranked
+
+
+SOURCE_SENTENCES = 4  # the best sentence and the next three: where the summarised speaker's own sentence would be
 
 
 def _corrects_target(annotation: Annotation, query, resources: Resources) -> bool:

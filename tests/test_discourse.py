@@ -250,3 +250,10 @@ def test_a_description_of_the_person_named_picks_them_out(corpus_pipeline):
     # Two Joãos, and five speakers from a regulator: "the Brazilian regulator" describes the João who works at one.
     query = corpus_pipeline.retriever.analyze("What is João's job at the Brazilian regulator?")
     assert [t.key for t in query.targets] == ["JOAO CARVALHO"]
+
+
+def test_an_amount_a_moderator_sums_up_is_cited_to_the_speaker_who_said_it(corpus_pipeline):
+    # The moderator's closing summary repeats the Deputy Mayor's figure; the answer is his.
+    answer = ask(corpus_pipeline, "How large is the compensation fund for wrongly flagged families?")
+    assert answer.answer.startswith("Samir Haddad") and "3 million" in answer.answer
+    assert answer.citations[0].passage.chunk.speaker == "SAMIR HADDAD"
