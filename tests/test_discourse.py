@@ -257,3 +257,8 @@ def test_an_amount_a_moderator_sums_up_is_cited_to_the_speaker_who_said_it(corpu
     answer = ask(corpus_pipeline, "How large is the compensation fund for wrongly flagged families?")
     assert answer.answer.startswith("Samir Haddad") and "3 million" in answer.answer
     assert answer.citations[0].passage.chunk.speaker == "SAMIR HADDAD"
+
+
+def test_an_answer_whose_subject_is_it_brings_the_sentence_saying_what_it_is(corpus_pipeline):
+    answer = ask(corpus_pipeline, "According to Ravi Menon's audit, which variable acted as a proxy for ethnicity and migration background?")
+    assert "postcode variable" in answer.answer and "It was effectively acting as a proxy" in answer.answer
