@@ -197,12 +197,18 @@ def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
     focus = {stem(w) for w in (query.focus if query is not None else ())}
     typed = [s for s in answer_spans(text, query)] if query is not None else []
 
+    # "Which screen readers does Rahul use?": the clause naming what is listed is followed by its items ("..., NVDA on my
+    # laptop and VoiceOver on my phone").
+    listed = stem(query.noun) if query is not None and query.form == LIST and query.noun else None
+
     def value(a: int, b: int) -> float:
         said = {stem(w) for w in words(text[a:b])}
         # A run that stops at a colon stops where what it announces begins ("only on one condition: that ..."); one
-        # that stops at "but" before what it sets against ("not through restrictions, but through education").
+        # that stops at "but" before what it sets against ("not through restrictions, but through education"); one that
+        # stops after naming what a list question asks for, before the items.
         announces = text[b : b + 1] == ":" or re.match(r"\s*,?\s*but\b", text[b:], re.I) is not None
-        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text)) - ANNOUNCING_COST * announces
+        names_list = listed is not None and b < len(text) and listed in {stem(w) for w in words(text[a:b].rsplit(",", 1)[-1])}
+        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text)) - ANNOUNCING_COST * (announces or names_list)
 
     best = None
     for i in range(len(pieces)):

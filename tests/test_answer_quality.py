@@ -240,3 +240,14 @@ def test_by_how_much_is_answered_with_the_change_not_another_amount_of_the_sente
     assert typed_clause(sentence, analyze(question, None)).endswith("reduced by 90 percent")
     # Without "by how much" the amount nearest the question's words is still the one given.
     assert "30,000" in typed_clause(sentence, analyze("How many inhabitants do the small municipalities have at most?", None))
+
+
+def test_a_short_answer_to_a_list_question_does_not_stop_before_the_items():
+    from rag.forms import brief
+    from rag.query import analyze
+
+    text = ("So, I've been blind since I was nine, and I've been using screen readers for about 22 years now, NVDA on my "
+            "laptop and VoiceOver on my phone, and I build accessibility into products for a living, which means I test "
+            "every meeting platform that our clients ask us about.")
+    short = brief(text, analyze("Which screen readers does Rahul use?", None))
+    assert "NVDA on my laptop and VoiceOver on my phone" in short
