@@ -365,7 +365,7 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
     if core == best.text and form != LIST and _REFERS_BACK.match(best.text):
         # "It was effectively acting as a proxy for ethnicity ...": what "it" is was said in the sentence before.
         core = f"{previous_sentence(best)} {best.text}".strip()
-    items = listed_after(best, query) if form == LIST and core == best.text else None
+    items = listed_after(best, query) if form in (LIST, VIEW, FACT) and core == best.text else None
     if items:
         # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.
         return Draft(_attributed(f"{best.text} {items}", best, directory), [best], QUOTE, notes, Grounding(True, 1.0), f"{best.text} {items}")
@@ -384,10 +384,19 @@ def listed_after(best: Evidence, query) -> str | None:
     noun = stem(query.noun) if query.noun else None
     announced = next((n for n in query.numbers if n.isdigit() and 1 < int(n) <= LISTED_SENTENCES), None)
     counted = announced and noun and re.search(rf"\b(?:{'|'.join(_NUMBER_NAMES.get(announced, ()))}|{announced})\s+(?:\w+\s+)?{re.escape(query.noun[:5])}", sentence, re.I)
-    if not counted and not sentence.endswith(":"):
+    missing = _ANNOUNCES_MISSING.search(sentence) if not counted else None
+    if missing:
+        announced = _NUMBER_VALUES[missing.group(1).lower()]
+    if not counted and not missing and not sentence.endswith(":"):
         return None
     following = [text[a:b] for a, b in sentence_spans(text) if a >= best.end]
     return " ".join(following[: int(announced) if announced else LISTED_SENTENCES]) or None
+
+
+# "Two things are missing, and they are not small.", "Abena listed the criteria, and one is missing.": the next sentences
+# say what.
+_ANNOUNCES_MISSING = re.compile(r"\b(one|two|three|four)\s+(?:[\w-]+\s+)?(?:is|are|was|were)\s+(?:still\s+)?missing\b", re.I)
+_NUMBER_VALUES = {"one": "1", "two": "2", "three": "3", "four": "4"}
 
 
 _NUMBER_NAMES = {"2": ("two", "both"), "3": ("three",), "4": ("four",)}

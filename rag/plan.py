@@ -154,9 +154,11 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         ranked = [e for e in ranked if (e.passage.chunk.session_id, e.passage.chunk.speaker) not in acted_on] or ranked
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
-    if query.form == LIST and query.numbers:
-        # "What three problems ...": the sentence announcing three problems leads, and the answer reads on into them.
-        announcing = next((e for e in ranked[:ANNOUNCING_SENTENCES] if listed_after(e, query)), None)
+    if (query.form == LIST and query.numbers) or (query.form in (VIEW, FACT) and query.answer_type is None):
+        # "What three problems ...": the sentence announcing three problems leads, and the answer reads on into them; so
+        # does "two things are missing" for "What did Inès say was missing ...?".
+        searched = ranked[:ANNOUNCING_SENTENCES] if query.form == LIST else [e for e in ranked if ranked and e.passage.chunk.chunk_id == ranked[0].passage.chunk.chunk_id]
+        announcing = next((e for e in searched if listed_after(e, query) and (query.form == LIST or _shares_focus(e, query))), None)
         if announcing is not None:
             ranked = [announcing] + [e for e in ranked if e is not announcing]
     notes: list[str] = []
@@ -405,6 +407,10 @@ def _introduction_saying(speaker, pattern: re.Pattern, resources: Resources) -> 
             if c < b and a < d and pattern.search(text[c:d]):
                 return Evidence(passage, c, d, 1.0)
     return None
+
+
+def _shares_focus(item: Evidence, query) -> bool:
+    return bool({stem(w) for w in query.focus} & {stem(w) for w in words(item.text)})
 
 
 def from_its_source(query, ranked: list[Evidence], moderators: frozenset[tuple[str, str]]) -> list[Evidence]:

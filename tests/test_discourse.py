@@ -262,3 +262,9 @@ def test_an_amount_a_moderator_sums_up_is_cited_to_the_speaker_who_said_it(corpu
 def test_an_answer_whose_subject_is_it_brings_the_sentence_saying_what_it_is(corpus_pipeline):
     answer = ask(corpus_pipeline, "According to Ravi Menon's audit, which variable acted as a proxy for ethnicity and migration background?")
     assert "postcode variable" in answer.answer and "It was effectively acting as a proxy" in answer.answer
+
+
+def test_a_sentence_saying_things_are_missing_is_read_on_into_what_they_are(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What did Inès say was missing from Margit's list of register contents?")
+    assert answer.answer.startswith("Inès Duval: But two things are missing")
+    assert "procurement contract" in answer.answer and "police systems" in answer.answer
