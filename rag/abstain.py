@@ -180,6 +180,9 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
             return False  # a name that runs through the session ("United Nations") is its setting, not the name asked for
         return not speaker_name(span.text, directory) and (weights is None or specific_name(span.text, weights, name_max_share))
 
+    # "When does the comment period close?": a date said of closing comes before one said of publishing.
+    if query.event:
+        candidates = sorted(candidates, key=lambda e: not query.event & {stem(w) for w in words(e.text)})
     return next(
         (e for e in candidates if any(answers(s, e) for s in answer_spans(e.text, query)) and about_focus(query, e, resources) and states_numbers(query, e, resources)),
         None,

@@ -107,6 +107,7 @@ class Query:
     asks_country: bool = False  # "Which country ...": a country, not a city or a region
     asks_name: bool = False  # "What is the name of ...": a name as said, not a description
     asks_change: bool = False  # "By how much did ... cut": the amount of a change ("by 90 percent")
+    event: frozenset[str] = frozenset()  # "When does the period close?": stems of the verbs that say what happens then
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
     asks_moderator: bool = False  # "Who moderated the town hall?": the session's moderator, from the speaker directory
     asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
@@ -206,6 +207,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_country=qt.asks_country(asked),
         asks_name=qt.asks_name(asked),
         asks_change=qt.asks_change(asked),
+        event=qt.event_words(asked),
         asks_corrector=qt.asks_corrector(asked),
         asks_moderator=qt.asks_moderator(asked),
         asks_correction=qt.asks_correction(asked),

@@ -304,6 +304,25 @@ def asks_moderator(question: str) -> bool:
 _ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:country|countries|nation|nations)\b", re.I)
 
 
+_WHEN = re.compile(r"^\s*when\s+(?:is|was|are|were|does|did|do|will|would|has|had|should)\b.*?\b([a-z]+)(?:\s+(live|up|off|out|place|effect))?\s*\?\s*$", re.I)
+# Verbs that say the same event: a pilot "due to begin" is one that "starts in January".
+_SAME_EVENT = ({"begin", "start", "launch", "open", "commence"}, {"end", "close", "finish", "conclude", "expire"})
+
+
+def event_words(question: str) -> frozenset[str]:
+    """Stems of what happens in a "when" question ("When does the comment period close?": close, end, finish ...);
+    empty for other questions."""
+    found = _WHEN.match(question)
+    if not found or found.group(1).lower() in STOPWORDS:
+        return frozenset()
+    verb = found.group(1).lower()
+    said = {verb, *(found.group(2).lower() for _ in (0,) if found.group(2))}
+    for group in _SAME_EVENT:
+        if verb in group:
+            said |= group
+    return frozenset(stem(w) for w in said)
+
+
 def asks_change(question: str) -> bool:
     """"By how much did Brazil cut the price?": the amount of a change, said as "by 90 percent"."""
     return re.search(r"\bby\s+(?:how\s+(?:much|many)|what\s+(?:share|percentage|proportion|amount|factor))\b", question, re.I) is not None

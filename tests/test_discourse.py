@@ -268,3 +268,9 @@ def test_a_sentence_saying_things_are_missing_is_read_on_into_what_they_are(corp
     answer = ask(corpus_pipeline, "What did Inès say was missing from Margit's list of register contents?")
     assert answer.answer.startswith("Inès Duval: But two things are missing")
     assert "procurement contract" in answer.answer and "police systems" in answer.answer
+
+
+def test_a_date_said_of_what_the_question_asks_happens_comes_first(corpus_pipeline):
+    # The same turn dates the draft's publication first; the question asks when the comment period closes.
+    answer = ask(corpus_pipeline, "When does the comment period on the draft model clauses close?")
+    assert "30th of September 2025" in answer.answer and "14th of March" not in answer.answer

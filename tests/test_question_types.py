@@ -154,3 +154,20 @@ def test_a_question_names_its_session_by_type_title_and_year(question, named):
 
 def test_one_session_is_never_narrowed():
     assert named_sessions("Who moderated the town hall on algorithms in public services?", SESSIONS[1:2]) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("When does the comment period on the draft model clauses close?", {"close", "end"}),
+        ("When is the avatar pilot due to begin?", {"begin", "start"}),  # "it starts in January 2025"
+        ("When did Orbitra's community backhaul plan actually go live?", {"live"}),
+        ("When Rizal said \"as Ana said\", which point of hers was he echoing?", set()),  # not a question about when
+        ("In which year was the survey carried out?", set()),
+    ],
+)
+def test_what_happens_in_a_when_question(question, said):
+    from index.text import stem
+
+    found = qt.event_words(question)
+    assert {stem(w) for w in said} <= found and (found or not said)
