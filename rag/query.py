@@ -301,13 +301,21 @@ _ANSWERING = re.compile(r"\b(?:respond(?:ed|s)?|react(?:ed|s)?|answer(?:ed|s)?|r
 def answering_targets(question: str, targets: tuple[Target, ...]) -> tuple[Target, ...]:
     """The targets a question names before its verb of answering ("How did Chris Painter respond to the Nigerian
     participant's statistic": Chris Painter); none when it has no such verb or names nobody before it."""
+    if len(targets) < 2:
+        return ()
+    # "Luke Brennan said it went live in 2018. What actually happened, according to Margit?": Margit.
+    according = _ACCORDING_TO.search(question)
+    if according:
+        named = {_bare(w) for w in re.findall(r"\S+", according.group(1))}
+        return tuple(t for t in targets if identity_words(t.speaker) & named)
     verb = _ANSWERING.search(question)
-    if verb is None or len(targets) < 2:
+    if verb is None:
         return ()
     before = {_bare(w) for w in re.findall(r"\S+", question[: verb.start()])}
     return tuple(t for t in targets if identity_words(t.speaker) & before)
 
 
+_ACCORDING_TO = re.compile(r"\baccording\s+to\s+([^,?;]+)", re.I)
 # "the answer to the (online) question on X", "according to the answer on X", "the Cloudflare speaker's response on X".
 _ANSWER_ON = re.compile(
     r"\b(?:answers?|responses?|repl(?:y|ies))\s+(?:to\s+(?:the|a|an)\s+(?:[\w-]+\s+){0,2}?questions?\s+)?(?:on|about|regarding)\s+(?:the\s+)?([^?,;]+)",

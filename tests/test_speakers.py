@@ -346,3 +346,10 @@ def test_the_noun_that_refers_to_a_described_speaker_is_not_what_the_question_is
     assert described.targets and "representative" not in described.focus and "feature" in described.focus
     # Not a description of someone: "speakers" is what is counted.
     assert "speakers" in analyze("How many speakers talked about ransomware?", directory).focus
+
+
+def test_according_to_names_whose_words_answer(real):
+    _, directory = real
+    query = analyze("Olga Cavalli called it a treaty. What is it really, according to Chris Painter?", directory)
+    assert {t.key for t in query.targets} == {"OLGA CAVALLI", "CHRISTOPHER PAINTER"}
+    assert [t.key for t in query.answering] == ["CHRISTOPHER PAINTER"]
