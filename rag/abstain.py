@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near
-from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PRICE
+from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PLACE, PRICE
 from rag.types import Passage
 
 TYPE_SENTENCES = 6  # the best sentences searched for a thing of the asked type
@@ -180,6 +180,10 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
             return False  # a name that runs through the session ("United Nations") is its setting, not the name asked for
         return not speaker_name(span.text, directory) and (weights is None or specific_name(span.text, weights, name_max_share))
 
+    if query.kind != "profile" and query.answer_type in INTRODUCED and hasattr(resources, "introduction_spans"):
+        # "In which city will the coalition meet next?": the city a speaker is introduced with ("... in Oslo") says
+        # where they work, and answers only a question about them.
+        candidates = [e for e in candidates if not introduces(e, resources.introduction_spans)]
     # "When does the comment period close?": a date said of closing comes before one said of publishing.
     if query.event:
         candidates = sorted(candidates, key=lambda e: not query.event & {stem(w) for w in words(e.text)})
@@ -187,6 +191,15 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
         (e for e in candidates if any(answers(s, e) for s in answer_spans(e.text, query)) and about_focus(query, e, resources) and states_numbers(query, e, resources)),
         None,
     )
+
+
+INTRODUCED = frozenset({PLACE, LOCALITY, ORGANISATION, NAME})  # what introducing someone says of them
+
+
+def introduces(item: Evidence, spans: frozenset[tuple[str, int, int]]) -> bool:
+    chunk = item.passage.chunk
+    start, end = chunk.start_char + item.start, chunk.start_char + item.end
+    return any(session == chunk.session_id and start < b and a < end for session, a, b in spans)
 
 
 # The nouns a question about money may ask for by name ("what fine", "the annual revenue"): the sentence must say it.

@@ -157,7 +157,7 @@ def introduce(speaker: Speaker, turns: list[Turn], searchable: list[str] | None 
             own = turn.speaker == speaker.key
             if own and not _SELF.search(plain[max(0, found.start() - 40) : found.start()]):
                 continue
-            described = _describe(turn.text, found.start(), found.end())
+            described = _describe(turn.text, found.start(), found.end(), own)
             if described is None:
                 continue
             role, organisation, moderates, span = described
@@ -188,8 +188,9 @@ def _continued_introduction(turns: list[Turn], position: int, key: str) -> list[
     return spans
 
 
-def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, str | None, bool, tuple[int, int]] | None:
-    """(role, organisation, moderates, span) from the words after a name, or None when they describe nothing."""
+def _describe(text: str, name_start: int, name_end: int, own: bool = False) -> tuple[str | None, str | None, bool, tuple[int, int]] | None:
+    """(role, organisation, moderates, span) from the words after a name, or None when they describe nothing. `own`:
+    the speaker's own turn ("My name is Ingrid Solberg, I'm a journalist, ...")."""
     sentences = sentence_spans(text)
     index = next((i for i, (a, b) in enumerate(sentences) if a <= name_start < b), None)
     if index is None:
@@ -202,8 +203,12 @@ def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, st
     moderates = False
     span_end = sentence_end
     from_org = re.match(r"^\s*,?\s*(?:from|of|at|with)\s+(?:the\s+)?(?P<org>.+)$", rest)
+    said_of_self = _SAID_OF_SELF.match(rest) if own else None
     if from_org:
         organisation = _clause(from_org.group("org"))
+    elif said_of_self:
+        # "..., I'm a journalist, I cover local government": what they say they are, capitalised or not.
+        role = _clause(re.split(r",\s*", said_of_self.group("role"), maxsplit=1)[0])
     elif rest.strip(" ,.") and rest.lstrip().startswith(","):
         role = _clause(_LEAD.sub("", rest, count=1))
     elif re.match(r"^\s+(?:is|was)\s+(?:the|a|an|our)\s+[A-Z]", rest):  # "Achieng Otieno is the Executive Director of Haki Data"
@@ -223,7 +228,7 @@ def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, st
             moderates = True
         elif role is None and _looks_like_role(follow.group("rest")):
             role = _clause(_LEAD.sub("", follow.group("rest"), count=1))
-    if role is not None and not _looks_like_role(role):
+    if role is not None and not _looks_like_role(role) and not said_of_self:
         role = None
     if role is None and organisation is None and not moderates:
         return None
@@ -232,6 +237,7 @@ def _describe(text: str, name_start: int, name_end: int) -> tuple[str | None, st
     return role, organisation, moderates, (name_start, span_end)
 
 
+_SAID_OF_SELF = re.compile(r"^\s*,\s*(?:and\s+)?(?:I\s+am|I['’]m)\s+(?P<role>(?:the|a|an)\s+.+)$", re.I)
 _DOES_FOR_A_LIVING = re.compile(r"^\s+(?:teaches|works|leads|heads|runs|chairs|directs|manages|coordinates|co-?founded|founded|represents)\b")
 _TITLE_BEFORE = re.compile(r"\b(Professor|Prof\.?|Dr\.?|Judge|Senator|Ambassador|Minister)\s+$")
 

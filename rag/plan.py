@@ -54,6 +54,13 @@ class Resources:
                 found[key] = f"{found.get(key, '')} {annotation.who}".strip()
         return found
 
+    @cached_property
+    def introduction_spans(self) -> frozenset[tuple[str, int, int]]:
+        """(session, start, end) of every passage introducing a speaker, by the moderator or by themselves."""
+        if self.directory is None:
+            return frozenset()
+        return frozenset((s.session_id, a, b) for s in self.directory.entries.values() for a, b in s.introductions)
+
     def askers_in(self, session_id: str, turn_no: int) -> str:
         """The names of the people whose questions the turn reads out or asks ("" when none): looked up, not searched,
         for every passage an answer weighs."""

@@ -274,3 +274,11 @@ def test_a_date_said_of_what_the_question_asks_happens_comes_first(corpus_pipeli
     # The same turn dates the draft's publication first; the question asks when the comment period closes.
     answer = ask(corpus_pipeline, "When does the comment period on the draft model clauses close?")
     assert "30th of September 2025" in answer.answer and "14th of March" not in answer.answer
+
+
+def test_a_place_a_speaker_is_introduced_with_answers_only_a_question_about_them(corpus_pipeline):
+    # "... I work for Access Norway, a disability rights organisation in Oslo" says where she works, not where the
+    # coalition meets next.
+    answer = ask(corpus_pipeline, "In which city will the coalition hold its next session, according to Ingrid Solberg?")
+    assert "Oslo" not in answer.answer
+    assert "Oslo" in ask(corpus_pipeline, "In which city is the organisation Ingrid Solberg works for?").answer

@@ -353,3 +353,18 @@ def test_according_to_names_whose_words_answer(real):
     query = analyze("Olga Cavalli called it a treaty. What is it really, according to Chris Painter?", directory)
     assert {t.key for t in query.targets} == {"OLGA CAVALLI", "CHRISTOPHER PAINTER"}
     assert [t.key for t in query.answering] == ["CHRISTOPHER PAINTER"]
+
+
+def test_a_moderator_who_introduces_themselves_is_described_by_what_they_say_they_are():
+    text = """Town hall
+
+>> ANNA BERG: Good afternoon.  My name is Anna Berg, I'm a journalist, I cover local government, and I will be moderating.  With me, Tomas Lind, the city's Chief Information Officer.
+
+>> TOMAS LIND: Thank you, Anna.
+"""
+    directory = SpeakerDirectory(parse_text(text, source="th.txt", session_id="th").turns)
+    anna = directory.get("th", "ANNA BERG")
+    assert anna.role == "a journalist" and anna.introductions
+    # "I'm not sure ..." after a name is not a description.
+    other = text.replace("I'm a journalist, I cover local government, and I will be moderating", "I'm not sure this microphone works")
+    assert SpeakerDirectory(parse_text(other, source="th.txt", session_id="th").turns).get("th", "ANNA BERG").role is None
