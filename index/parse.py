@@ -132,7 +132,8 @@ def _display_name(key: str, spellings: Counter, candidates: list[str]) -> str:
 
 # Self-introductions at the start of an audience turn ("My name is Jinson Alufi, based in Abuja Nigeria").
 _PERSON = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?[A-Z][\w’'\u2011-]+(?:[ \u00a0]+[A-Z][\w’'\u2011-]+){0,3}"
-_PLACE = r"[A-Z][\w’'-]+(?:,?\s+(?:(?:of|for|in)\s+(?:the\s+)?)?[A-Z][\w’'-]+){0,6}"
+# "Ministry of Communication and Digital Affairs of Indonesia": "and" joins the words of one name (not "..., and I'm").
+_PLACE = r"[A-Z][\w’'-]+(?:,?\s+(?:(?:of|for|in|and(?!\s+I\b|\s+I['’]))\s+(?:the\s+)?)?[A-Z][\w’'-]+){0,6}"
 _INTRODUCTIONS = [
     re.compile(rf"\b(?i:my name is)\s+(?P<name>{_PERSON})(?:,?\s+(?:and\s+)?(?:I'm\s+|I am\s+)?(?:based in|from|under|with)\s+(?:the\s+)?(?P<place>{_PLACE}))?"),
     re.compile(rf"\b(?i:this is|I am|I'm)\s+(?P<name>{_PERSON}),?\s+(?:and\s+)?I work (?:for|at|with) (?:the )?(?P<place>{_PLACE})"),

@@ -120,3 +120,11 @@ def test_where_an_audience_member_is_from_after_an_organisation_in_lower_case():
 
     assert self_introduction("Hi.  My name is Anna\u2011Lena Brugger, I'm from epicenter.works in Vienna.  My question is") == ("Anna\u2011Lena Brugger", "Vienna")
     assert self_introduction("My name is Fatima Benali, I'm from the Welfare Claimants Union here in Marenburg.") == ("Fatima Benali", "Welfare Claimants Union")
+
+
+def test_and_joins_the_words_of_one_name_but_not_a_clause():
+    from index.parse import self_introduction
+
+    said = "Good morning.  I am from the Ministry of Communication and Digital Affairs of Indonesia.  My question is"
+    assert self_introduction(said) == (None, "Ministry of Communication and Digital Affairs of Indonesia")
+    assert self_introduction("I'm from Kenya and I'm a lawyer.") == (None, "Kenya")
