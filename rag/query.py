@@ -58,7 +58,7 @@ _VIEW = re.compile(
 
 
 # "final recommendation", "closing remarks", "how did X close": the speaker's last turn; "first remarks": their first.
-_LAST = re.compile(r"\b(?:final|closing|concluding|last|conclusion|wrap(?:ped)?\s+up|close[sd]?)\b", re.I)
+_LAST = re.compile(r"\b(?:final|closing|concluding|last|conclusion|wrap(?:ped)?\s+up|close[sd]?|sum(?:med|s)?\s+up|at\s+the\s+end)\b", re.I)
 _FIRST = re.compile(r"\b(?:first|opening|initial)\s+(?:remarks?|intervention|statement|words|answer|turn)\b", re.I)
 
 

@@ -225,6 +225,9 @@ def test_position_and_content(real):
     assert query.position == "last" and {t.key for t in query.targets} == {"FOLAKE OLAGUNJU"}
     assert "Folake" not in query.content and "recommendation" in query.content
     assert analyze("Which concept did the Cloudflare speaker raise in her first remarks?", directory).position == "first"
+    # How a moderator sums up, or what someone said at the end, is in their last turn.
+    assert analyze("How did Olga Cavalli sum up the session?", directory).position == "last"
+    assert analyze("What did Tracy Hackshaw say at the end?", directory).position == "last"
     assert question_kind("Who is speaking?", names_someone=False) == GENERAL
 
 
