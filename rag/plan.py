@@ -19,6 +19,7 @@ from rag import discourse
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
 from rag.mentions import person_noun_pattern
+from rag.people import AUDIENCE
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, listed_after, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC, of_kind, spans_in
@@ -254,6 +255,10 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         if found is not None:
             name = speaker_of(found.evidence.passage, directory).name
             return Draft(f"{name} {discourse.STANCE_WORDS[found.annotation.value]}: {brief(found.evidence.text, query)}", [found.evidence], ATTRIBUTION, [])
+    if query.asks_origin and not query.asks_asker and not query.targets:
+        origin = origin_answer(query, ranked, resources)
+        if origin is not None:
+            return origin
     introduced = introduced_answer(query, resources)
     if introduced is not None:
         return introduced
@@ -287,6 +292,30 @@ def profile_answers(targets, passages: list[Passage], resources: Resources) -> D
     if len(drafts) < 2:
         return drafts[0] if drafts else None
     return Draft("; ".join(d.text for d in drafts), [d.evidence[0] for d in drafts][:3], ATTRIBUTION, [])
+
+
+def origin_answer(query, ranked: list[Evidence], resources: Resources) -> Draft | None:
+    """"Which country was the audience member from who runs internet through a village cooperative?": the audience
+    member among the best sentences' speakers, and where they said they are from, cited to their introduction and to
+    the sentence the question knows them by."""
+    directory = resources.directory
+    if directory is None:
+        return None
+    for item in ranked[:ORIGIN_SENTENCES]:
+        chunk = item.passage.chunk
+        member = directory.member(chunk.session_id, chunk.turn_no) if chunk.speaker == AUDIENCE else None
+        if member is None or not (member.place or member.country):
+            continue
+        where = member.country if query.asks_country and member.country else member.place or member.country
+        located = [found for a, b in member.introductions[:1] if resources.locate and (found := resources.locate(member.session_id, a, b)) is not None]
+        # The last sentence of their introduction: the one saying where they are from ("Hello, I'm from Indonesia.").
+        cited = [Evidence(p, c, d, 1.0) for p, a, b in located for c, d in sentence_spans(p.chunk.text) if c < b and a < d][-1:]
+        who = f"{member.name}, in the audience" if member.aliases else "an audience member who gave no name"
+        return Draft(f"{where} ({who})", [*cited, item][:2], ATTRIBUTION, [])
+    return None
+
+
+ORIGIN_SENTENCES = 3  # the best sentences searched for the audience member a question describes
 
 
 def introduced_answer(query, resources: Resources) -> Draft | None:

@@ -106,6 +106,7 @@ class Query:
     asks_relayer: bool = False  # "Who relayed the online questions?": the person who read them out
     asks_country: bool = False  # "Which country ...": a country, not a city or a region
     asks_name: bool = False  # "What is the name of ...": a name as said, not a description
+    asks_origin: bool = False  # "Which country was the audience member from who ...": where they said they are from
     asks_change: bool = False  # "By how much did ... cut": the amount of a change ("by 90 percent")
     event: frozenset[str] = frozenset()  # "When does the period close?": stems of the verbs that say what happens then
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
@@ -206,6 +207,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_relayer=qt.asks_relayer(asked),
         asks_country=qt.asks_country(asked),
         asks_name=qt.asks_name(asked),
+        asks_origin=qt.asks_origin(asked),
         asks_change=qt.asks_change(asked),
         event=qt.event_words(asked),
         asks_corrector=qt.asks_corrector(asked),

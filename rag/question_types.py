@@ -328,6 +328,15 @@ def asks_change(question: str) -> bool:
     return re.search(r"\bby\s+(?:how\s+(?:much|many)|what\s+(?:share|percentage|proportion|amount|factor))\b", question, re.I) is not None
 
 
+_AUDIENCE_PERSON = re.compile(r"\b(?:audience\s+member|member\s+of\s+the\s+audience|participant|questioner)\b", re.I)
+
+
+def asks_origin(question: str) -> bool:
+    """"Which country was the audience member from who runs a village cooperative?": where someone in the audience,
+    known by what they said, said they are from."""
+    return _AUDIENCE_PERSON.search(question) is not None and re.search(r"\bfrom\b", question, re.I) is not None and answer_type(question, question_form(question)) in (PLACE, LOCALITY)
+
+
 def asks_name(question: str) -> bool:
     """"What was the name of the participant from Nepal?": a name the person gave, not a description of them."""
     return _ASKS_NAME.search(question) is not None

@@ -84,7 +84,7 @@ class SpeakerDirectory:
     def describe(self, session_id: str, key: str, turn_no: int | None = None) -> str | None:
         """The role line of a speaker ("Director of the GFC, Global Forum on Cyber Expertise"), if the text gives one."""
         if key == AUDIENCE and turn_no is not None:
-            member = self._member(session_id, turn_no)
+            member = self.member(session_id, turn_no)
             if member is not None:
                 return member.description()
         speaker = self.get(session_id, key)
@@ -94,7 +94,7 @@ class SpeakerDirectory:
         """Who spoke a turn, for an answer: "Katitza Rodriguez (Policy Director for Global Privacy)"."""
         speaker = self.get(session_id, key)
         if key == AUDIENCE and turn_no is not None:
-            speaker = self._member(session_id, turn_no) or speaker
+            speaker = self.member(session_id, turn_no) or speaker
         if speaker is None:
             return key.title()
         if speaker.key == UNKNOWN:
@@ -104,7 +104,7 @@ class SpeakerDirectory:
         description = speaker.description()
         return f"{speaker.name} ({description})" if description else speaker.name
 
-    def _member(self, session_id: str, turn_no: int) -> Speaker | None:
+    def member(self, session_id: str, turn_no: int) -> Speaker | None:
         """The audience member who spoke that turn (the first listed, as a scan of `audience` would find)."""
         if self._members_by_turn is None:
             by_turn: dict[tuple[str, int], Speaker] = {}

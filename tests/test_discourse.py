@@ -282,3 +282,10 @@ def test_a_place_a_speaker_is_introduced_with_answers_only_a_question_about_them
     answer = ask(corpus_pipeline, "In which city will the coalition hold its next session, according to Ingrid Solberg?")
     assert "Oslo" not in answer.answer
     assert "Oslo" in ask(corpus_pipeline, "In which city is the organisation Ingrid Solberg works for?").answer
+
+
+def test_where_an_audience_member_known_by_what_they_said_is_from(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Which country was the audience member from who runs internet through a village cooperative?")
+    assert answer.answer.startswith("Indonesia (an audience member who gave no name)")
+    assert answer.citations and all(c.passage.chunk.speaker == "AUDIENCE" for c in answer.citations)
+    assert any("I'm from Indonesia" in c.quote for c in answer.citations)

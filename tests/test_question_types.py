@@ -171,3 +171,10 @@ def test_what_happens_in_a_when_question(question, said):
 
     found = qt.event_words(question)
     assert {stem(w) for w in said} <= found and (found or not said)
+
+
+def test_where_someone_in_the_audience_is_from():
+    assert qt.asks_origin("Which country was the audience member from who runs internet through a village cooperative?")
+    assert qt.asks_origin("Where is the participant who works for a village cooperative from?")
+    assert not qt.asks_origin("Which country charges a monthly fee?")  # no one in the audience
+    assert not qt.asks_origin("How many participants came from Kenya?")  # a count, not a place
