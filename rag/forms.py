@@ -221,6 +221,11 @@ def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
     if best is None:  # one clause longer than the limit: its first words
         cut = " ".join(text.split()[:limit])
         return cut.rstrip(" ,;:") + " …"
+    if value(*best) <= 0:
+        # No run holds a word of the question: the sentence's opening, as much of it as fits, not its first clause alone
+        # ("So the fear as you see the technologies …").
+        fits = [b for _, b in pieces if len(text[:b].split()) <= limit]
+        best = (0, fits[-1]) if fits else best
     a, b = best
     clause = text[a:b].strip(" ,;:")
     return ("… " if a > 0 else "") + clause + (" …" if b < len(text.rstrip(" .")) else "")

@@ -251,3 +251,14 @@ def test_a_short_answer_to_a_list_question_does_not_stop_before_the_items():
             "every meeting platform that our clients ask us about.")
     short = brief(text, analyze("Which screen readers does Rahul use?", None))
     assert "NVDA on my laptop and VoiceOver on my phone" in short
+
+
+def test_a_short_answer_holding_no_word_of_the_question_is_the_sentences_opening_not_a_fragment():
+    from rag.forms import ANSWER_WORDS, brief
+    from rag.query import analyze
+
+    text = ("So the fear as you see the technologies, and it becomes a bright shiny object and you forget about the "
+            "foundation you have to build for these things and what the organisation does, it really does that, and it "
+            "has done that for many years across many regions of the world.")
+    short = brief(text, analyze("What capabilities did the director say developing nations need?", None))
+    assert short.startswith("So the fear as you see the technologies, and it becomes") and len(short.split()) <= ANSWER_WORDS + 1
