@@ -178,6 +178,18 @@ def _introduces(passage: Passage, a: int, b: int, introductions: set[tuple[str, 
     return any(session == chunk.session_id and chunk.start_char + a < end and start < chunk.start_char + b for session, start, end in introductions)
 
 
+# A sentence whose subject is a pronoun ("It was ...", "It's based on ...", "They are ..."), not "It's time to ...".
+REFERS_BACK = re.compile(
+    r"^\s*(?:It|This|That|These|Those|They)(?:\s+(?:was|is|were|are|had|has|did|does)\b|['’](?:s|re)\b)"
+    r"(?!\s+(?:not\s+)?(?:time|true|important|clear|possible|difficult|hard|easy)\b)"
+)
+
+
+def sentence_before(text: str, start: int) -> str:
+    before = [(a, b) for a, b in sentence_spans(text) if b <= start]
+    return text[before[-1][0] : before[-1][1]] if before else ""
+
+
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int]]:
     seen, result = set(), []
     for passage in passages:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, fold, numbers_in, sentence_spans, stem, words
 from rag.cite import Grounding, check_grounding
-from rag.evidence import COURTESY, Evidence, answer_spans
+from rag.evidence import COURTESY, REFERS_BACK, Evidence, answer_spans, sentence_before
 from rag.spans import NUMERIC, Span
 from rag.question_types import FACT, LIST, NUMBER, VIEW, WHO
 from rag.types import Passage
@@ -367,9 +367,9 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
     elif form in QUOTED_SENTENCES and core == best.text and says_nothing(best.text):
         # The short answer is the best sentence that says something ("Thank you very much, Tracy." says nothing).
         core = next((e.text for e in quoted if not says_nothing(e.text)), best.text)
-    if core == best.text and form != LIST and _REFERS_BACK.match(best.text):
+    if core == best.text and form != LIST and REFERS_BACK.match(best.text):
         # "It was effectively acting as a proxy for ethnicity ...": what "it" is was said in the sentence before.
-        core = f"{previous_sentence(best)} {best.text}".strip()
+        core = f"{sentence_before(best.passage.chunk.text, best.start)} {best.text}".strip()
     items = listed_after(best, query) if form in (LIST, VIEW, FACT) and core == best.text else None
     if items:
         # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.
@@ -415,17 +415,6 @@ def says_nothing(sentence: str) -> bool:
 # How many sentences of the best passage a quoted answer may join, per form.
 QUOTED_SENTENCES = {VIEW: 3, LIST: 3, FACT: 3}
 SECOND_SENTENCE_MARGIN = 0.5  # measured on odd-numbered questions: 0.3 -> 0.5 gained 5 answers, 1.0 none more
-
-
-# A sentence whose subject is a pronoun ("It was ...", "This is ...", "They were ..."), not "It's time to ...".
-_REFERS_BACK = re.compile(r"^\s*(?:It|This|That|These|Those|They)\s+(?:was|is|were|are|had|has|did|does)\b(?!\s+(?:not\s+)?(?:time|true|important|clear|possible|difficult|hard|easy)\b)")
-
-
-def previous_sentence(item: Evidence) -> str:
-    """The sentence before `item` in its passage ("" for the first)."""
-    spans = sentence_spans(item.passage.chunk.text)
-    before = [(a, b) for a, b in spans if b <= item.start]
-    return item.passage.chunk.text[before[-1][0] : before[-1][1]] if before else ""
 
 
 def _attributed(core: str, item: Evidence, directory) -> str:

@@ -262,3 +262,19 @@ def test_a_short_answer_holding_no_word_of_the_question_is_the_sentences_opening
             "has done that for many years across many regions of the world.")
     short = brief(text, analyze("What capabilities did the director say developing nations need?", None))
     assert short.startswith("So the fear as you see the technologies, and it becomes") and len(short.split()) <= ANSWER_WORDS + 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "refers_back"),
+    [
+        ("It was effectively acting as a proxy for ethnicity.", True),
+        ("It's not constantly looking towards the Global North.", True),
+        ("They are not a remedy for people.", True),
+        ("It's time to close the session.", False),
+        ("Italy was not represented.", False),
+    ],
+)
+def test_a_sentence_whose_subject_is_a_pronoun_refers_back(sentence, refers_back):
+    from rag.evidence import REFERS_BACK
+
+    assert bool(REFERS_BACK.match(sentence)) is refers_back
