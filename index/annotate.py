@@ -185,7 +185,9 @@ _AGAINST = re.compile(
     r"|\b(?:I\s+am|I'm|we\s+are|we're|I\s+remain|we\s+remain)\s+(?:strongly\s+|firmly\s+|very\s+much\s+|completely\s+)?(?:against|opposed|not\s+convinced|not\s+in\s+favou?r|sceptical|skeptical|not\s+persuaded)\b"
     r"|\b(?:I|we)\s+(?:do\s+not|don't|cannot|can't|could\s+not|couldn't)\s+(?:support|accept|agree|endorse|back)\b"
     r"|\bunworkable\b|\b(?:a\s+|is\s+a\s+)(?:bad|terrible|dangerous)\s+idea\b|\bwould\s+be\s+a\s+(?:big\s+|serious\s+)?mistake\b|\bblunt\s+instrument\b"
-    r"|\b(?:I|we)\s+(?:would\s+)?vote\s+against\b|\bwe\s+should\s+not\b|\bshould\s+be\s+rejected\b",
+    r"|\b(?:I|we)\s+(?:would\s+)?vote\s+against\b|\bwe\s+should\s+not\b|\bshould\s+be\s+rejected\b"
+    # Said of the proposal: "a moratorium is irresponsible", "that would be reckless".
+    r"|\b(?:is|would\s+be|are)\s+(?:simply\s+|just\s+|completely\s+)?(?:irresponsible|reckless|misguided|counterproductive|unacceptable)\b",
     re.I,
 )
 _FOR = re.compile(

@@ -222,28 +222,6 @@ def _counted_nouns(text: str, spans) -> set[str]:
 
 
 # -- stances ---------------------------------------------------------------------------------------------------------
-_ASKS_AGAINST = re.compile(r"\b(?:against|oppos\w*|disagree\w*|reject\w*|critici[sz]\w*|object\w*|sceptic\w*|skeptic\w*)\b", re.I)
-_ASKS_FOR = re.compile(r"\b(?:support\w*|favou?r\w*|back(?:ed|s)?|endors\w*|agree[sd]?|welcom\w*)\b", re.I)
-
-
-_ASKER_PHRASE = re.compile(r"^\s*(?:who|which\s+(?:\w+\s+){0,2}?\w+)\s+((?:\w+\s+){0,4})", re.I)
-
-
-def asked_polarity(question: str) -> str | None:
-    """FOR or AGAINST when a question asks who took that side ("Who argued against ...?", "Which panelists said they
-    supported ...?"): the side's verb must come within the first words after "who", not in a later clause ("Who
-    trained the coaches who supported ..." asks no side)."""
-    head = _ASKER_PHRASE.match(question)
-    if head is None:
-        return None
-    opening = question[: head.end()]
-    if _ASKS_AGAINST.search(opening):
-        return AGAINST
-    if _ASKS_FOR.search(opening):
-        return FOR
-    return None
-
-
 def stance_answer(query, annotations: Sequence[Annotation], text_of, weights, embedder, locate: Locate, speakers: set[tuple[str, str]], speaker_of_turn) -> Found | None:
     """The stance sentence of one of `speakers` ((session, speaker key)) closest to the question's topic: one whose
     words, or the sentences next to it, hold a word of the question's focus ("I strongly agree with Abena on this." after

@@ -265,10 +265,10 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     expanded = expansion_answer(query, ranked)
     if expanded is not None:
         return expanded
-    polarity = discourse.asked_polarity(query.text) if query.form == WHO else None
-    if polarity is not None:
+    if query.asked_side is not None:
         exclude = {t.key for t in (*query.targets, *query.others)}
-        people = discourse.stance_people(query, polarity, *found_args, sessions, exclude, resources.speaker_of_turn)
+        stances = [a for a in annotations if not query.in_audience or resources.speaker_of_turn(a.session_id, a.turn_no) == AUDIENCE]
+        people = discourse.stance_people(query, query.asked_side, stances, *found_args[1:], sessions, exclude, resources.speaker_of_turn)
         if people:
             names = [speaker_of(f.evidence.passage, directory).label() for f in people]
             listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -337,6 +337,34 @@ def asks_origin(question: str) -> bool:
     return _AUDIENCE_PERSON.search(question) is not None and re.search(r"\bfrom\b", question, re.I) is not None and answer_type(question, question_form(question)) in (PLACE, LOCALITY)
 
 
+_ASKS_AGAINST = re.compile(r"\b(?:against|oppos\w*|disagree\w*|reject\w*|critici[sz]\w*|object\w*|sceptic\w*|skeptic\w*)\b", re.I)
+_ASKS_FOR = re.compile(r"\b(?:support\w*|favou?r\w*|back(?:ed|s)?|endors\w*|agree[sd]?|welcom\w*)\b", re.I)
+
+
+# "Who in the audience argued against ...": up to five words after "who".
+_ASKER_PHRASE = re.compile(r"^\s*(?:who|which\s+(?:\w+\s+){0,2}?\w+)\s+((?:\w+\s+){0,5})", re.I)
+
+
+def asked_side(question: str) -> str | None:
+    """"for" or "against" (index.annotate's stance values) when a question asks who took that side ("Who argued
+    against ...?", "Which panelists said they supported ...?"): the side's verb must come within the first words after
+    "who", not in a later clause ("Who trained the coaches who supported ..." asks no side)."""
+    head = _ASKER_PHRASE.match(question)
+    if head is None:
+        return None
+    opening = re.split(r"\b(?:who|that|which|whose)\b", head.group(1), maxsplit=1, flags=re.I)[0]
+    if _ASKS_AGAINST.search(opening):
+        return "against"
+    if _ASKS_FOR.search(opening):
+        return "for"
+    return None
+
+
+def in_audience(question: str) -> bool:
+    """"Who in the audience argued against ...?": the answer is one of the audience."""
+    return re.search(r"\b(?:in|from|of)\s+the\s+(?:audience|floor)\b|\baudience\s+members?\b", question, re.I) is not None
+
+
 def asks_name(question: str) -> bool:
     """"What was the name of the participant from Nepal?": a name the person gave, not a description of them."""
     return _ASKS_NAME.search(question) is not None

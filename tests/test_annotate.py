@@ -107,6 +107,8 @@ def test_ordinary_contrasts_are_not_corrections(parsed):
         ("igf2025-of-cross-border-data", "SANJAY KULKARNI", CONDITIONAL, "with one condition"),
         ("igf2025-high-level-panel-subsea-cables", "ANA VELASCO", NEUTRAL, "ITU does not take a position on it"),
         ("igf2025-town-hall-algorithms-in-public-services", "MARGIT LINDQVIST", NEUTRAL, "not mine to make"),
+        # Said of the proposal, with no verb of opposing.
+        ("igf2025-town-hall-algorithms-in-public-services", "AUDIENCE", AGAINST, "a moratorium is irresponsible"),
         # A government's support, said by its minister.
         ("igf2024-dc-accessibility-ai-tools", "MARICEL DELA CRUZ", FOR, "The Philippines will support the coalition's proposal"),
     ],

@@ -289,3 +289,8 @@ def test_where_an_audience_member_known_by_what_they_said_is_from(corpus_pipelin
     assert answer.answer.startswith("Indonesia (an audience member who gave no name)")
     assert answer.citations and all(c.passage.chunk.speaker == "AUDIENCE" for c in answer.citations)
     assert any("I'm from Indonesia" in c.quote for c in answer.citations)
+
+
+def test_who_in_the_audience_took_a_side_is_one_of_the_audience(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Who in the audience argued against the moratorium?")
+    assert answer.answer.startswith("Participant from Police Federation") and answer.citations[0].passage.chunk.speaker == "AUDIENCE"

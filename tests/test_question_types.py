@@ -178,3 +178,16 @@ def test_where_someone_in_the_audience_is_from():
     assert qt.asks_origin("Where is the participant who works for a village cooperative from?")
     assert not qt.asks_origin("Which country charges a monthly fee?")  # no one in the audience
     assert not qt.asks_origin("How many participants came from Kenya?")  # a count, not a place
+
+
+@pytest.mark.parametrize(
+    ("question", "side", "audience"),
+    [
+        ("Who in the audience argued against the moratorium?", "against", True),
+        ("Which panelists supported the proposal to require human-verified captions in all sessions?", "for", False),
+        ("Who opposed the levy?", "against", False),
+        ("Who trained the coaches who supported tech experts?", None, False),  # the side is in a later clause
+    ],
+)
+def test_which_side_a_who_question_asks_for(question, side, audience):
+    assert qt.asked_side(question) == side and qt.in_audience(question) is audience
