@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from index.settings import PROJECT_ROOT
+from index.text import fold
 
 SESSIONS = 4  # generated sessions: 4 x 179 chunks, over the threshold below
 THRESHOLD = 300
@@ -216,6 +217,10 @@ def plain_route_weights(retriever, query) -> np.ndarray:
             if a.kind == "stance" and targets and (a.session_id, retriever.index.turn(a.session_id, a.turn_no).speaker) not in targets:
                 continue
             weights = np.maximum(weights, DISCOURSE_WEIGHT * ((session == a.session_id) & (start < a.end) & (a.start < end)))
+    names = {fold(n) for n in query.names}
+    for a in retriever.index.annotations:  # the questions asked or read out for someone the question names
+        if a.kind in ("relayed", "asked") and a.who and fold(a.who) in names and (not query.sessions or a.session_id in query.sessions):
+            weights = np.maximum(weights, DISCOURSE_WEIGHT * ((session == a.session_id) & (start < a.end) & (a.start < end)))
     for target in query.targets:
         own = (session == target.session_id) & (speaker == target.key)
         if target.turn_nos is not None:
@@ -225,9 +230,14 @@ def plain_route_weights(retriever, query) -> np.ndarray:
             chosen = turns[-1] if query.position == "last" else retriever._first_substantive(target.session_id, turns)
             weights = np.maximum(weights, POSITION_WEIGHT * (own & (turn == chosen)))
         weights = np.maximum(weights, own.astype(np.float32))
-        if query.kind == PROFILE:
+        if query.kind == PROFILE or (query.answer_type in ("person", "name") and target.how in ("role", "organisation", "country")):
+            introducing = np.zeros(len(chunks), dtype=bool)
             for a, b in target.speaker.introductions:
-                weights = np.maximum(weights, INTRODUCTION_WEIGHT * ((session == target.session_id) & (start < b) & (a < end)))
+                introducing |= (session == target.session_id) & (start < b) & (a < end)
+            if not introducing.any() and own.any():  # introduced by nobody: the start of their first turn
+                first = own & (turn == turn[own].min())
+                introducing = first & (start == start[first].min())
+            weights = np.maximum(weights, INTRODUCTION_WEIGHT * introducing)
         weights = np.maximum(weights, UNKNOWN_SHARE * ((session == target.session_id) & (speaker == "UNKNOWN")))
     return weights
 
