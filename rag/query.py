@@ -182,7 +182,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         position = "first" if _FIRST.search(question) else "last" if _LAST.search(question) else None
     answer_type = qt.answer_type(asked, form)
     acronyms = frozenset(_ACRONYM.findall(question)) if _ASKS_EXPANSION.search(question) else frozenset()
-    identity = frozenset(w for t in targets for w in identity_words(t.speaker))
+    identity = frozenset(w for t in (*targets, *others) for w in identity_words(t.speaker))  # the acted-on are people too
     catalog = sessions if isinstance(sessions, SessionCatalog) else SessionCatalog.of(sessions)
     named = named_sessions(question, catalog)
     # "In the high-level panel on subsea cables, which minister ...": the words naming the session say where, not what.

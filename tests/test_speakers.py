@@ -371,3 +371,11 @@ def test_a_moderator_who_introduces_themselves_is_described_by_what_they_say_the
     # "I'm not sure ..." after a name is not a description.
     other = text.replace("I'm a journalist, I cover local government, and I will be moderating", "I'm not sure this microphone works")
     assert SpeakerDirectory(parse_text(other, source="th.txt", session_id="th").turns).get("th", "ANNA BERG").role is None
+
+
+def test_the_people_acted_on_are_not_names_the_answer_must_repeat(real):
+    # "Who introduced Elizaveta Belyakova ...?": her name says whom, and the introducing turn may name her alone.
+    _, directory = real
+    query = analyze("Who introduced Elizaveta Belyakova and the Cuban deputy minister to the audience?", directory)
+    assert {t.key for t in query.others} >= {"ELIZAVETA BELYAKOVA"}
+    assert not any("Belyakova" in name for name in query.names) and "belyakova" not in query.focus
