@@ -126,7 +126,8 @@ _YES_NO = re.compile(r"^\s*(?:would|does|did|do|is|are|was|were|can|could|will|s
 _WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b(?!\s+in\s+the\b)(?!.*\bstand\b)", re.I)
 _ASKS_NAME = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+names?\s+of\b|\bwhat\s+is\s+(?:it|this|that|the\s+\w+)\s+called\b|\bwhat'?s\s+the\s+name\b", re.I)
 _ASKS_SHARE = re.compile(
-    r"\b(?:what|which)\s+(?:\w+\s+){0,2}?(?:share|percentage|proportion|fraction|rate)\b|\bhow\s+much\s+of\b|\bpercent(?:age)?\b|\bper\s*cent\b|%"
+    # A percentage the question states ("What did the 40 percent figure measure?") is not one it asks for.
+    r"\b(?:what|which)\s+(?:\w+\s+){0,2}?(?:share|percentage|proportion|fraction|rate)\b|\bhow\s+much\s+of\b|(?<!\d )\bpercent(?:age)?\b|(?<!\d )\bper\s*cent\b|(?<![\d ])%"
     # "Compared with the cable, how much capacity did the satellite give?": a share of the other.
     r"|\b(?:compared\s+(?:with|to)|relative\s+to)\b.*\bhow\s+much\b|\bhow\s+much\b.*\b(?:compared\s+(?:with|to)|relative\s+to)\b"
     r"|\b(?:share|percentage|proportion)\s+of\b",

@@ -49,6 +49,8 @@ from rag.query import named_sessions
         ("Would the members of the Meridian consortium accept a compulsory levy on cable owners to finance the fund?", None),
         ("Where in the cybercrime convention would the EFF speaker like to see human rights?", None),
         ("What kind of country is Tracy Hackshaw a citizen of?", None),  # a description of a country, not one
+        ("What did the 40 percent figure from the survey really measure?", None),  # a share it states, not one it asks for
+        ("What percent of government websites failed?", "share"),
         # A place or organisation noun after the verb is the subject, not the thing asked for.
         ("What does the city council pay beekeepers?", None),
         ("Which development bank funds the last mile facility?", "organisation"),
