@@ -162,6 +162,11 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         ranked = [e for e in ranked if (e.passage.chunk.session_id, e.passage.chunk.speaker) not in acted_on] or ranked
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
+    if query.quoted and query.form != WHO:
+        # "When Rizal said \"as Ana said\", which point ...": the sentence saying the quoted words is the answer's.
+        quoting = next((e for e in ranked if any(fold(q) in fold(e.text) for q in query.quoted)), None)
+        if quoting is not None:
+            ranked = [quoting] + [e for e in ranked if e is not quoting]
     if (query.form == LIST and query.numbers) or (query.form in (VIEW, FACT) and query.answer_type is None):
         # "What three problems ...": the sentence announcing three problems leads, and the answer reads on into them; so
         # does "two things are missing" for "What did Inès say was missing ...?".
@@ -189,6 +194,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     alongside = [e for e in ranked[1:] if ranked[0].passage.chunk.chunk_id == e.passage.chunk.chunk_id] if ranked else []
     confidence = measure(query, passages, evidence, resources, found)
     pointed_at = query.position and turns & {(p.chunk.session_id, p.chunk.turn_no) for p in passages}
+    # Words the question quotes, found as said: the question is about that passage, whatever its other words.
+    pointed_at = pointed_at or (query.quoted and any(fold(q) in fold(p.chunk.text) for q in query.quoted for p in passages))
     if (draft is not None and draft.text) or pointed_at:
         # An answer the turns' annotations or the speaker directory decided rests on what they found, not on the words;
         # so does one from the turn the question points at ("Chris Painter's final message"), whatever its words.

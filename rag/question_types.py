@@ -361,6 +361,13 @@ def asked_side(question: str) -> str | None:
     return None
 
 
+def quoted_phrases(question: str) -> tuple[str, ...]:
+    """The words a question quotes ("When Rizal said \"as Ana said\", ...", "Who said 'I fundamentally disagree'?"): of two
+    words or more, as written."""
+    found = re.findall(r"[\"“”]([^\"“”]{3,200})[\"“”]|(?<!\w)['‘]([^'‘’]{3,200}?)['’](?!\w)", question)
+    return tuple(p.strip(" ,.?!") for pair in found for p in pair if p and len(p.split()) >= 2)
+
+
 def in_audience(question: str) -> bool:
     """"Who in the audience argued against ...?": the answer is one of the audience."""
     return re.search(r"\b(?:in|from|of)\s+the\s+(?:audience|floor)\b|\baudience\s+members?\b", question, re.I) is not None

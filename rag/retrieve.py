@@ -166,6 +166,7 @@ class Retriever:
         if kinds:
             _lift(weights, self._annotated_rows(kinds, query), DISCOURSE_WEIGHT)
         _lift(weights, self._asked_by_named(query), DISCOURSE_WEIGHT)
+        _lift(weights, self._quoting(query), DISCOURSE_WEIGHT)
         if (query.asks_moderator or query.asks_relayer) and self.directory is not None:
             # "Who moderated ...?", "Who relayed the online questions?": answered where the session says who does.
             _lift(weights, self._introduction_rows(query), INTRODUCTION_WEIGHT)
@@ -260,6 +261,15 @@ class Retriever:
                 session = by_session.get(annotation.session_id, none)
                 rows.append(session[(self._start[session] < annotation.end) & (annotation.start < self._end[session])])
         return np.concatenate(rows) if rows else none
+
+    def _quoting(self, query: Query) -> np.ndarray:
+        """Rows whose text holds words the question quotes ("When Rizal said \"as Ana said\" ...")."""
+        if not query.quoted:
+            return np.zeros(0, dtype=np.int64)
+        wanted = [fold(q) for q in query.quoted]
+        rows = [row for row, chunk in enumerate(self.index.chunks)
+                if (not query.sessions or chunk.session_id in query.sessions) and any(w in fold(chunk.text) for w in wanted)]
+        return np.array(rows, dtype=np.int64)
 
     def _acted_on(self, query: Query) -> np.ndarray:
         """Rows of the turns of the people a "who" question names as acted on."""

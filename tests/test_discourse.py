@@ -294,3 +294,8 @@ def test_where_an_audience_member_known_by_what_they_said_is_from(corpus_pipelin
 def test_who_in_the_audience_took_a_side_is_one_of_the_audience(corpus_pipeline):
     answer = ask(corpus_pipeline, "Who in the audience argued against the moratorium?")
     assert answer.answer.startswith("Participant from Police Federation") and answer.citations[0].passage.chunk.speaker == "AUDIENCE"
+
+
+def test_a_question_quoting_words_is_answered_where_they_were_said(corpus_pipeline):
+    answer = ask(corpus_pipeline, 'When Rizal said "as Ana said", which point of hers was he echoing?')
+    assert answer.answer.startswith("Rizal Hakim: As Ana said, maybe we agree more than we think on the permits")

@@ -193,3 +193,9 @@ def test_where_someone_in_the_audience_is_from():
 )
 def test_which_side_a_who_question_asks_for(question, side, audience):
     assert qt.asked_side(question) == side and qt.in_audience(question) is audience
+
+
+def test_the_words_a_question_quotes():
+    assert qt.quoted_phrases('When Rizal said "as Ana said", which point of hers was he echoing?') == ("as Ana said",)
+    assert qt.quoted_phrases("Who told the town hall 'I fundamentally disagree with the Deputy Mayor'?") == ("I fundamentally disagree with the Deputy Mayor",)
+    assert qt.quoted_phrases("What is Moses Banda's position on the platforms' levy?") == ()  # apostrophes quote nothing

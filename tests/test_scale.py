@@ -221,6 +221,9 @@ def plain_route_weights(retriever, query) -> np.ndarray:
     for a in retriever.index.annotations:  # the questions asked or read out for someone the question names
         if a.kind in ("relayed", "asked") and a.who and fold(a.who) in names and (not query.sessions or a.session_id in query.sessions):
             weights = np.maximum(weights, DISCOURSE_WEIGHT * ((session == a.session_id) & (start < a.end) & (a.start < end)))
+    if query.quoted:  # the passages saying the words the question quotes
+        saying = np.array([any(fold(q) in fold(c.text) for q in query.quoted) and (not query.sessions or c.session_id in query.sessions) for c in chunks])
+        weights = np.maximum(weights, DISCOURSE_WEIGHT * saying)
     for target in query.targets:
         own = (session == target.session_id) & (speaker == target.key)
         if target.turn_nos is not None:
