@@ -275,6 +275,10 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
     if query.asked_side is not None:
         exclude = {t.key for t in (*query.targets, *query.others)}
         stances = [a for a in annotations if not query.in_audience or resources.speaker_of_turn(a.session_id, a.turn_no) == AUDIENCE]
+        if query.others and resources.turn_at is not None:
+            # "Who disagreed with Daniel?": a turn taking that side against someone else ("João, I fundamentally
+            # disagree") is no answer; the turn must name one of the people acted on.
+            stances = [a for a in stances if _names_any(resources.turn_at(a.session_id, a.turn_no), query.others)]
         people = discourse.stance_people(query, query.asked_side, stances, *found_args[1:], sessions, exclude, resources.speaker_of_turn)
         if people:
             names = [speaker_of(f.evidence.passage, directory).label() for f in people]
@@ -450,6 +454,14 @@ def _introduction_saying(speaker, pattern: re.Pattern, resources: Resources) -> 
             if c < b and a < d and pattern.search(text[c:d]):
                 return Evidence(passage, c, d, 1.0)
     return None
+
+
+def _names_any(turn, people) -> bool:
+    """Does the turn name one of `people` (query targets) by one of their names?"""
+    if turn is None:
+        return False
+    said = f" {' '.join(words(turn.text))} "
+    return any(t.session_id == turn.session_id and any(f" {alias} " in said for alias in t.speaker.aliases) for t in people)
 
 
 def _shares_focus(item: Evidence, query) -> bool:

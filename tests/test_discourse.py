@@ -299,3 +299,9 @@ def test_who_in_the_audience_took_a_side_is_one_of_the_audience(corpus_pipeline)
 def test_a_question_quoting_words_is_answered_where_they_were_said(corpus_pipeline):
     answer = ask(corpus_pipeline, 'When Rizal said "as Ana said", which point of hers was he echoing?')
     assert answer.answer.startswith("Rizal Hakim: As Ana said, maybe we agree more than we think on the permits")
+
+
+def test_who_took_a_side_against_someone_is_one_whose_turn_names_them(corpus_pipeline):
+    # Rizal Hakim "fundamentally disagrees" too, but with João, in another session: not an answer about Daniel.
+    answer = ask(corpus_pipeline, "Which panelist said she fundamentally disagreed with Daniel Krause?")
+    assert answer.answer.startswith("Leila Haddad") and "Rizal" not in answer.answer
