@@ -147,6 +147,9 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
         # names the question uses ("What did Fatou say about the Baltic Sea?").
         keys = {(t.session_id, key) for t in query.targets for key in (t.key, "UNKNOWN")} if query.kind == "speaker_view" else set()
         own = [e for e in candidates if (e.passage.chunk.session_id, e.passage.chunk.speaker) in keys] if keys else candidates
+        if not query.asks_asker:
+            # "Summarise the findings of the audit": a question about them ("will the findings be shared?") is no answer.
+            own = [e for e in own if not e.text.rstrip().endswith("?")] or own
         if keys and not own:
             return candidates[0] if candidates else None  # the speaker's words were not retrieved: abstention's other signals decide
         if query.answering or query.answered_topic:

@@ -305,3 +305,8 @@ def test_who_took_a_side_against_someone_is_one_whose_turn_names_them(corpus_pip
     # Rizal Hakim "fundamentally disagrees" too, but with João, in another session: not an answer about Daniel.
     answer = ask(corpus_pipeline, "Which panelist said she fundamentally disagreed with Daniel Krause?")
     assert answer.answer.startswith("Leila Haddad") and "Rizal" not in answer.answer
+
+
+def test_a_question_someone_asked_is_not_the_answer_to_another(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Summarise the main findings of the RiskLens audit.")
+    assert not answer.abstained and not answer.citations[0].quote.rstrip().endswith("?")
