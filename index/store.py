@@ -192,6 +192,12 @@ def _pointer_text(index_dir: Path) -> str | None:
         raise IndexCorrupt(f"{index_dir / CURRENT} is unreadable ({error}); {REBUILD_HINT}") from None
 
 
+def live_generation_name(index_dir: Path) -> str | None:
+    """The name of the live generation as CURRENT says it (None: no index): cheap to read before every question."""
+    text = _pointer_text(index_dir)
+    return text.strip() if text is not None else None
+
+
 def current_generation(index_dir: Path) -> Path | None:
     """The live generation, or None when there is no index. A CURRENT that names nothing is damage, not
     absence: read as "no index", the next ingest would replace every session."""
@@ -357,7 +363,11 @@ def read_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
     ends = np.concatenate([breaks, [len(rows)]])
     out = np.empty((len(rows), array.shape[1]), dtype=array.dtype)
     view = memoryview(out.reshape(-1).view(np.uint8))
-    fd = os.open(filename, os.O_RDONLY)
+    try:
+        fd = os.open(filename, os.O_RDONLY)
+    except FileNotFoundError:
+        # Another process replaced the generation and removed this file: its pages are still mapped, so read them there.
+        return np.asarray(array)[rows]
     try:
         for a, b in zip(starts.tolist(), ends.tolist()):
             want = (b - a) * row_bytes

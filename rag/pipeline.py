@@ -31,6 +31,7 @@ class Pipeline:
         self._embedder = None
         self._ingest_embedder = None
         self._index = None
+        self._loaded_generation: str | None = None  # the generation name `_index` was loaded from
         self._retriever = None
         self._speakers = None
         self._answer_resources = None
@@ -58,12 +59,23 @@ class Pipeline:
     @property
     def index(self):
         if self._index is None:
-            from index.store import load_index
+            from index.store import live_generation_name, load_index
 
+            loaded = live_generation_name(self.settings.index_dir)
             index = load_index(self.settings)
             with self._lock:
-                self._index = self._index or index
+                if self._index is None:
+                    self._index, self._loaded_generation = index, loaded
         return self._index
+
+    def follow_index(self) -> None:
+        """Reload when another process (`igf-rag ingest` beside a running server) has replaced the index since it was
+        loaded: the new sessions are answered from, and the old generation's files, which that process removes, are
+        not read again."""
+        from index.store import live_generation_name
+
+        if self._index is not None and live_generation_name(self.settings.index_dir) != self._loaded_generation:
+            self.reload_index()
 
     @property
     def retriever(self):
@@ -184,6 +196,7 @@ class Pipeline:
 
         question = self.validate(question, k)
         history = self.validate_history(history)
+        self.follow_index()
         parts = split_question(question)
         first = self.ask(parts[0], speaker=speaker, k=k, generator=generator, session=session, history=history) if len(parts) > 1 else None
         if first is not None and not first.abstained:

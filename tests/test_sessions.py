@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from typer.testing import CliRunner
 
 from index.ingest import ingest
-from index.store import CURRENT, load_index
+from index.store import CURRENT, current_generation, load_index
 from rag.cli import app
 from rag.pipeline import Pipeline, QuestionError
 
@@ -462,3 +462,22 @@ def test_concurrent_ingests_are_serialised(crash_home):
     assert [p.returncode for p in processes] == [0, 0], outputs
     sessions = load_index(crash_home.settings).manifest.sessions
     assert {Path(s.source).name for s in sessions} == {crash_home.seed_name, "first.txt", "second.txt"}
+
+
+def test_a_running_pipeline_follows_an_ingest_by_another_process(multi, embedder, tmp_path):
+    """`igf-rag ingest` beside a running server replaces the index and removes the old generation: the server's next
+    question is answered from the new index (the new session included), not from files that are gone."""
+    home = dataclasses.replace(multi.settings, home=copy_home(multi.settings.home, tmp_path / "home"))
+    serving = Pipeline(home)
+    serving._embedder = embedder
+    before = serving.ask("What did the EFF speaker say about the cybercrime treaty?", generator="extractive")
+    assert not before.abstained
+    old_generation = current_generation(home.index_dir)
+    extra = tmp_path / "harbour.txt"
+    extra.write_text("Ana Silva: The harbour authority of Valparaiso stores its cable maps in a vault.\n"
+                     "Bob Jones: And the vault floods every winter.\n", encoding="utf-8")
+    report = ingest([extra], home, embedder)  # as another process would: the serving pipeline is not told
+    assert report.added and not old_generation.exists()
+    after = serving.ask("What did Ana Silva say about the cable maps of the harbour authority of Valparaiso?", generator="extractive")
+    assert not after.abstained and "vault" in after.answer
+    assert serving.ask("What did the EFF speaker say about the cybercrime treaty?", generator="extractive").answer == before.answer
