@@ -41,7 +41,7 @@ _ATTRIBUTION_VERBS = re.compile(
 )
 _PROFILE = re.compile(
     r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|title|job|organi[sz]ation|represents?|work(?:s|ed)?\s+(?:for|at)|chairs?|holds?|based|citizen|nationality|"
-    r"introduced|who\s+is|who\s+are|from\s+which\s+(?:city|country)|stands?\s+for|acronym)\b",
+    r"introduced|who\s+is|who\s+are|from\s+which\s+(?:city|country)|stands?\s+for|acronym|for\s+a\s+living)\b",
     re.I,
 )
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)

@@ -34,7 +34,7 @@ ASKS_FOR_PERSON = re.compile(
     rf"|{_LEAD}what\s+(?:is|was|were|are)\s+the\s+names?\s+of\s+(?:[\w’'-]+\s+){{0,4}}?{ASKED_PERSON}\b(?!['’]s)(?![\w\s-]*['’]s\b)",
     re.I,
 )
-_ROLE = re.compile(r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs)\b", re.I)
+_ROLE = re.compile(r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs|do(?:es)?\s+for\s+a\s+living)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
 _VIEW_WORDS = (
     r"according\s+to|per|view|respond|answer|remarks?|message|closing|recommendation|summari[sz]e|think|thinks|consider|"

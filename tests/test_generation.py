@@ -33,6 +33,7 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
         ("What is the name of the EFF speaker's organisation?", qt.ROLE),
         ("What is the name of the minister's agency?", qt.FACT),
         ("What role does Alissa Starzak hold at Cloudflare?", qt.ROLE),
+        ("What does Chris Painter do for a living?", qt.ROLE),
         ("Which organisation does Katitza Rodriguez represent?", qt.ROLE),
         ("How many member states does the Economic Community of West African States comprise?", qt.NUMBER),
         ("Roughly what share of all websites in the world pass through Cloudflare's network every day?", qt.NUMBER),
