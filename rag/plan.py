@@ -212,6 +212,10 @@ def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resou
         return profile_answer(query.targets, passages, directory) if query.form == ROLE else None
     found_args = (annotations, resources.text_of, resources.weights, resources.embedder, resources.locate)
     retrieved = frozenset((p.chunk.session_id, p.chunk.turn_no) for p in passages)
+    if query.asks_relayed and query.targets:
+        relayed = relayed_by(query, resources)
+        if relayed is not None:
+            return relayed
     if query.asks_asker and (query.form == LIST or _PLURAL_ASKERS.search(query.text)):
         # "Which remote participants had questions read out?": every asker of the sessions.
         people = [a for a in discourse.askers(query, annotations) if a.who and a.session_id in sessions]
@@ -303,6 +307,31 @@ def profile_answers(targets, passages: list[Passage], resources: Resources) -> D
     if len(drafts) < 2:
         return drafts[0] if drafts else None
     return Draft("; ".join(d.text for d in drafts), [d.evidence[0] for d in drafts][:3], ATTRIBUTION, [])
+
+
+def relayed_by(query, resources: Resources) -> Draft | None:
+    """"Which questions did Tomas Bergqvist read out?": each question read out in the target's turns, with who sent it
+    and from where, cited where it was read out."""
+    readers = {(t.session_id, t.key) for t in query.targets}
+    items, evidence = [], []
+    for annotation in resources.annotations:
+        if annotation.kind != "relayed" or (annotation.session_id, resources.speaker_of_turn(annotation.session_id, annotation.turn_no)) not in readers:
+            continue
+        found = discourse._evidence(annotation, resources.locate, 1.0) if resources.locate else None
+        if found is None:
+            continue
+        text = resources.text_of(annotation)
+        asking = _ASKS.search(text)
+        said = text[asking.end() :].strip() if asking else text
+        who = ", ".join(x for x in (annotation.who, annotation.place) if x) or "a remote participant"
+        items.append(f"{who}: {brief(said, None, RELAYED_WORDS)}")
+        evidence.append(found)
+    if not items:
+        return None
+    return Draft("; ".join(items), evidence[:3], ATTRIBUTION, [])
+
+
+RELAYED_WORDS = 20  # each question read out, shortened: several make one answer
 
 
 def origin_answer(query, ranked: list[Evidence], resources: Resources) -> Draft | None:

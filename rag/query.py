@@ -109,6 +109,7 @@ class Query:
     asks_origin: bool = False  # "Which country was the audience member from who ...": where they said they are from
     asked_side: str | None = None  # "Who argued against ...?": "against"; "Which panelists supported ...?": "for"
     in_audience: bool = False  # "Who in the audience ...": the answer is one of the audience
+    asks_relayed: bool = False  # "Which questions did Tomas read out?": the questions a reader relayed
     quoted: tuple[str, ...] = ()  # words the question quotes: "When Rizal said \"as Ana said\", ..."
     asks_change: bool = False  # "By how much did ... cut": the amount of a change ("by 90 percent")
     event: frozenset[str] = frozenset()  # "When does the period close?": stems of the verbs that say what happens then
@@ -213,6 +214,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_origin=qt.asks_origin(asked),
         asked_side=qt.asked_side(asked) if form == qt.WHO else None,
         in_audience=qt.in_audience(asked),
+        asks_relayed=qt.asks_relayed(asked),
         quoted=qt.quoted_phrases(question),
         asks_change=qt.asks_change(asked),
         event=qt.event_words(asked),

@@ -368,6 +368,12 @@ def quoted_phrases(question: str) -> tuple[str, ...]:
     return tuple(p.strip(" ,.?!") for pair in found for p in pair if p and len(p.split()) >= 2)
 
 
+def asks_relayed(question: str) -> bool:
+    """"Which questions did Tomas read out?", "What questions did the online moderator relay?": the questions a reader
+    put to the panel, not who asked one."""
+    return re.search(r"\b(?:which|what)\s+(?:\w+\s+)?questions\b.*\b(?:read\s+out|relay(?:ed)?|pass(?:ed)?\s+on|br(?:ing|ought)\s+in)\b", question, re.I) is not None
+
+
 def in_audience(question: str) -> bool:
     """"Who in the audience argued against ...?": the answer is one of the audience."""
     return re.search(r"\b(?:in|from|of)\s+the\s+(?:audience|floor)\b|\baudience\s+members?\b", question, re.I) is not None

@@ -310,3 +310,10 @@ def test_who_took_a_side_against_someone_is_one_whose_turn_names_them(corpus_pip
 def test_a_question_someone_asked_is_not_the_answer_to_another(corpus_pipeline):
     answer = ask(corpus_pipeline, "Summarise the main findings of the RiskLens audit.")
     assert not answer.abstained and not answer.citations[0].quote.rstrip().endswith("?")
+
+
+def test_the_questions_a_reader_put_to_the_panel(corpus_pipeline):
+    answer = ask(corpus_pipeline, "Which questions did Kwame Asante read out?")
+    for asker in ("Aisha Bello, Kano", "María González, Bogotá", "Tariq Mahmood, Lahore"):
+        assert asker in answer.answer
+    assert all(c.passage.chunk.speaker == "REMOTE MODERATOR" for c in answer.citations)

@@ -199,3 +199,9 @@ def test_the_words_a_question_quotes():
     assert qt.quoted_phrases('When Rizal said "as Ana said", which point of hers was he echoing?') == ("as Ana said",)
     assert qt.quoted_phrases("Who told the town hall 'I fundamentally disagree with the Deputy Mayor'?") == ("I fundamentally disagree with the Deputy Mayor",)
     assert qt.quoted_phrases("What is Moses Banda's position on the platforms' levy?") == ()  # apostrophes quote nothing
+
+
+def test_which_questions_were_read_out():
+    assert qt.asks_relayed("Which questions did Tomas Bergqvist read out?")
+    assert qt.asks_relayed("What questions did the online moderator relay?")
+    assert not qt.asks_relayed("Who relayed the online questions?")  # who, not which questions
