@@ -190,6 +190,15 @@ def sentence_before(text: str, start: int) -> str:
     return text[before[-1][0] : before[-1][1]] if before else ""
 
 
+def sentence_after(text: str, end: int) -> str:
+    after = [(a, b) for a, b in sentence_spans(text) if a >= end]
+    return text[after[0][0] : after[0][1]] if after else ""
+
+
+# Words that give a reason: "because our procedures ...", "due to ...", "the reason is ...".
+GIVES_REASON = re.compile(r"\b(?:because|due\s+to|owing\s+to|the\s+reason|that['’]s\s+why|this\s+is\s+why|given\s+that)\b", re.I)
+
+
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int]]:
     seen, result = set(), []
     for passage in passages:

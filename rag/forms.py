@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, fold, numbers_in, sentence_spans, stem, words
 from rag.cite import Grounding, check_grounding
-from rag.evidence import COURTESY, REFERS_BACK, Evidence, answer_spans, sentence_before
+from rag.evidence import COURTESY, GIVES_REASON, REFERS_BACK, Evidence, answer_spans, sentence_after, sentence_before
 from rag.spans import NUMERIC, Span
 from rag.question_types import FACT, LIST, NUMBER, VIEW, WHO
 from rag.types import Passage
@@ -370,6 +370,12 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
     if core == best.text and form != LIST and REFERS_BACK.match(best.text):
         # "It was effectively acting as a proxy for ethnicity ...": what "it" is was said in the sentence before.
         core = f"{sentence_before(best.passage.chunk.text, best.start)} {best.text}".strip()
+    if core == best.text and query.asks_reason and not GIVES_REASON.search(best.text):
+        # "The fund has not financed a single network. Not because we are against them, but because ...": a sentence
+        # that restates what the question asks about, with the reason said next.
+        after = sentence_after(best.passage.chunk.text, best.end)
+        if GIVES_REASON.search(after):
+            core = f"{best.text} {after}"
     items = listed_after(best, query) if form in (LIST, VIEW, FACT) and core == best.text else None
     if items:
         # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.

@@ -111,6 +111,7 @@ class Query:
     in_audience: bool = False  # "Who in the audience ...": the answer is one of the audience
     asks_relayed: bool = False  # "Which questions did Tomas read out?": the questions a reader relayed
     quoted: tuple[str, ...] = ()  # words the question quotes: "When Rizal said \"as Ana said\", ..."
+    asks_reason: bool = False  # "Why has the fund not financed any network?": the answer gives a reason
     asks_change: bool = False  # "By how much did ... cut": the amount of a change ("by 90 percent")
     event: frozenset[str] = frozenset()  # "When does the period close?": stems of the verbs that say what happens then
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
@@ -217,6 +218,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_relayed=qt.asks_relayed(asked),
         quoted=qt.quoted_phrases(question),
         asks_change=qt.asks_change(asked),
+        asks_reason=qt.asks_reason(asked),
         event=qt.event_words(asked),
         asks_corrector=qt.asks_corrector(asked),
         asks_moderator=qt.asks_moderator(asked),

@@ -329,6 +329,11 @@ def asks_change(question: str) -> bool:
     return re.search(r"\bby\s+(?:how\s+(?:much|many)|what\s+(?:share|percentage|proportion|amount|factor))\b", question, re.I) is not None
 
 
+def asks_reason(question: str) -> bool:
+    """"Why has the fund not financed any network?", "For what reason ...", "How come ...": the answer is a reason."""
+    return re.search(r"^\s*(?:and\s+)?(?:why|how\s+come)\b|\b(?:what|which)\s+(?:\w+\s+){0,3}reasons?\b|\bfor\s+what\s+reason\b", question, re.I) is not None
+
+
 _AUDIENCE_PERSON = re.compile(r"\b(?:audience\s+member|member\s+of\s+the\s+audience|participant|questioner)\b", re.I)
 
 

@@ -317,3 +317,16 @@ def test_the_questions_a_reader_put_to_the_panel(corpus_pipeline):
     for asker in ("Aisha Bello, Kano", "María González, Bogotá", "Tariq Mahmood, Lahore"):
         assert asker in answer.answer
     assert all(c.passage.chunk.speaker == "REMOTE MODERATOR" for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question, restated, reason",
+    [
+        ("Why has the fund in Zambia not financed a single community network up to now?", "has not financed a single", "our procedures are designed for operators"),
+        ("Why don't general statistics show the real harm to children, according to Belyakova?", "general statistics", "do not take incidents out into the public space"),
+    ],
+)
+def test_a_why_answer_reads_on_into_the_reason_said_next(corpus_pipeline, question, restated, reason):
+    # The best sentence restates what the question asks about; the reason ("because ...") is the next sentence.
+    answer = ask(corpus_pipeline, question)
+    assert restated in answer.answer and reason in answer.answer

@@ -205,3 +205,10 @@ def test_which_questions_were_read_out():
     assert qt.asks_relayed("Which questions did Tomas Bergqvist read out?")
     assert qt.asks_relayed("What questions did the online moderator relay?")
     assert not qt.asks_relayed("Who relayed the online questions?")  # who, not which questions
+
+
+def test_a_question_asking_for_a_reason():
+    assert qt.asks_reason("Why has Zambia's fund not yet financed any community network?")
+    assert qt.asks_reason("For what reason did the council delay the vote?")
+    assert qt.asks_reason("What were the main reasons for the outage?")
+    assert not qt.asks_reason("Who explained why the fund failed?")  # asks for a person
