@@ -144,9 +144,13 @@ _ASKS_MONEY = re.compile(
     re.I,
 )
 # "What is the average age of the ships?", "What is the total length of the cable?": an amount, though no "how".
+# Quantities a network, a service or a system is measured by: their answer is an amount with a unit or a share.
+_MEASURED = r"latency|accuracy|bandwidth|throughput|uptime|availability|speed|capacity|length|distance|depth|weight|height|coverage\s+rate|error\s+rate"
 _ASKS_MEASURE = re.compile(
     r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|their|its|his|her)\s+(?:(?:average|typical|median|mean|total|maximum|minimum|current|expected)\s+)?"
-    r"(?P<noun>age|length|distance|speed|capacity|size|height|depth|weight|population|lifetime|lifespan|duration|volume)\b",
+    r"(?P<noun>age|length|distance|speed|capacity|size|height|depth|weight|population|lifetime|lifespan|duration|volume|latency|accuracy|bandwidth|throughput|uptime)\b"
+    # "What latency does the plan offer?", "What word accuracy did the survey measure?"
+    rf"|\b(?:what|which)\s+(?:[\w-]+\s+)?(?P<measured>{_MEASURED})\s+{_AUXILIARY}\b",
     re.I,
 )
 _ASKS_COUNT = re.compile(r"\bhow\s+many\b|\bwhat\s+(?:is\s+the\s+)?number\s+of\b", re.I)
@@ -203,7 +207,7 @@ def answer_type(question: str, form: str) -> str | None:
             return PRICE if kind == MONEY and _ASKS_PRICE.search(question) else kind
     measure = _ASKS_MEASURE.search(question)
     if measure:
-        return DURATION if measure.group("noun").lower() in ("age", "lifetime", "lifespan", "duration") else QUANTITY
+        return DURATION if (measure.group("noun") or "").lower() in ("age", "lifetime", "lifespan", "duration") else QUANTITY
     if form == NUMBER:
         return QUANTITY
     if form in (VIEW, FACT) and _ASKS_STANCE.search(question) and not re.match(r"^\s*(?:(?:what|which)\s+(?!is\b|was\b)|why\b|how\b)", question, re.I):
@@ -262,7 +266,7 @@ def counted_nouns(question: str) -> frozenset[str]:
 def measured_noun(question: str) -> frozenset[str]:
     """"What is the average age of ...": the stem of what is measured (age), which the answer's amount stands by."""
     found = _ASKS_MEASURE.search(question)
-    return frozenset({stem(found.group("noun").lower())}) if found else frozenset()
+    return frozenset({stem((found.group("noun") or found.group("measured")).lower().split()[-1])}) if found else frozenset()
 
 
 _ANYONE = frozenset("people persons individuals".split())

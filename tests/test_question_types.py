@@ -70,6 +70,9 @@ def test_the_type_of_the_thing_asked_for(question, answer_type):
         # ... up to the verb: not by what they did it to ("the open forum").
         ("How many people followed the open forum online?", {"peopl", "follo"}, set()),
         ("What is the average age of the ships?", set(), {"age"}),
+        # A quantity a service is measured by, asked as "what X does ...": an amount that stands by that word.
+        ("What latency does the satellite plan offer?", set(), {"laten"}),
+        ("What word accuracy did the survey measure for Arabic captions?", set(), {"accur"}),
     ],
 )
 def test_what_is_counted_or_measured(question, counted, measured):
