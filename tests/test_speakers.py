@@ -209,6 +209,9 @@ def test_acronyms_with_and_without_function_words():
         ("Who brought up the Budapest Convention?", WHO_SAID),
         ("What role does Alissa Starzak hold at Cloudflare?", PROFILE),
         ("In which country does Folake Olagunju work?", PROFILE),
+        ("At which university is Folake Olagunju a lecturer?", PROFILE),
+        # A place asked of something the person did, not of who they are.
+        ("In which city did Folake Olagunju lose her luggage on the way to the meeting?", SPEAKER_VIEW),
         ("What did the Cloudflare speaker say about AI?", SPEAKER_VIEW),
         ("According to Chris Painter, who launched the GFC?", SPEAKER_VIEW),
         ("How many countries signed the Budapest Convention?", GENERAL),
