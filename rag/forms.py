@@ -129,7 +129,22 @@ CHANGE_BONUS = 10.0  # more than any span's nearness to the question's words can
 def typed_clause(sentence: str, query) -> str | None:
     """The clause of `sentence` stating the thing `query` asks for, with what it counts or measures."""
     span = best_span(sentence, query)
-    return clause_around(sentence, span.start) if span is not None else None
+    if span is None:
+        return None
+    if query.counted_pair:
+        # "How many member authorities and observers ...": "23 member authorities, plus four observers".
+        clauses = [clause_around(sentence, s.start) for s in answer_spans(sentence, query) if _counts(sentence, s, query.counted_pair)]
+        if len(set(clauses)) > 1:
+            return ", ".join(dict.fromkeys(clauses))
+    return clause_around(sentence, span.start)
+
+
+def _counts(sentence: str, span, nouns: tuple[str, ...]) -> bool:
+    """Is one of `nouns` (stems) among the few words after `span` ("23 member authorities")?"""
+    return any(stem(w) in nouns for w in words(sentence[span.end :])[:COUNTED_AFTER])
+
+
+COUNTED_AFTER = 3
 
 
 def number_clause(sentence: str, wanted: set[str] | None = None) -> str | None:

@@ -98,6 +98,7 @@ class Query:
     focus: tuple[str, ...] = ()  # content words the answer is about, without asking words and speakers' names
     numbers: frozenset[str] = frozenset()  # numbers the question states itself (never the answer)
     counted: frozenset[str] = frozenset()  # stems of what "how many X" / "share of X" counts
+    counted_pair: tuple[str, str] | None = None  # "How many members and observers ...": both are counted
     measured: frozenset[str] = frozenset()  # "What is the average age of ...": the stem of what is measured (age)
     noun: str | None = None  # "What gap ...": the noun asked for
     names: tuple[str, ...] = ()  # capitalised names the question uses ("Tunza Mesh", "Kenya")
@@ -204,6 +205,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         focus=tuple(sorted((set(qt.focus_words(question, identity)) - scope - describing(targets, question)) | {a.lower() for a in acronyms})),
         numbers=frozenset(numbers_in(asked)),
         counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
+        counted_pair=qt.counted_pair(asked) if form == qt.NUMBER else None,
         measured=qt.measured_noun(asked),
         noun=qt.asked_noun(asked),
         names=question_names(question, identity, targets),

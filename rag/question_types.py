@@ -234,6 +234,15 @@ def focus_words(question: str, identity: frozenset[str] = frozenset()) -> tuple[
     return tuple(sorted(w for w in found if w not in ASKING_WORDS and w not in identity and w not in STOPWORDS and not numbers_in(w)))
 
 
+_TWO_COUNTED = re.compile(r"\bhow\s+many\s+(?:[\w-]+\s+)?([\w-]+)\s+and\s+(?:[\w-]+\s+)?([\w-]+)\s+" + _AUXILIARY + r"\b", re.I)
+
+
+def counted_pair(question: str) -> tuple[str, str] | None:
+    """"How many member authorities and observers does the network have?": the stems of the two things counted."""
+    found = _TWO_COUNTED.search(question)
+    return (stem(found.group(1).lower()), stem(found.group(2).lower())) if found else None
+
+
 def counted_nouns(question: str) -> frozenset[str]:
     """Stems of what a "how many X" or "share of X" question counts; empty for none."""
     counted = _COUNTED_NOUN.search(question)

@@ -336,3 +336,8 @@ def test_a_why_answer_reads_on_into_the_reason_said_next(corpus_pipeline, questi
 def test_a_measured_quantity_that_was_given_is_the_answer(corpus_pipeline):
     answer = ask(corpus_pipeline, "What word accuracy did automatic captions reach for native English speakers in the coalition's tests?")
     assert "94 percent" in answer.answer and answer.citations[0].passage.chunk.speaker == "ADAEZE OKORO"
+
+
+def test_a_question_counting_two_things_gets_both_counts(corpus_pipeline):
+    answer = ask(corpus_pipeline, "How many members and observers does the data protection network have today?")
+    assert "23 member authorities" in answer.answer and "four observers" in answer.answer

@@ -215,3 +215,8 @@ def test_a_question_asking_for_a_reason():
     assert qt.asks_reason("For what reason did the council delay the vote?")
     assert qt.asks_reason("What were the main reasons for the outage?")
     assert not qt.asks_reason("Who explained why the fund failed?")  # asks for a person
+
+
+def test_two_things_counted_at_once():
+    assert qt.counted_pair("How many member authorities and observers does the network have?") == ("autho", "obser")
+    assert qt.counted_pair("How many respondents took part in the survey?") is None
