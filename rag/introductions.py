@@ -313,6 +313,11 @@ def audience_member(turn: Turn) -> Speaker | None:
             member.organisation = place if not country or fold(place) != fold(country) else None
             member.acronyms = acronyms_of(place) if member.organisation else set()
         member.introductions = [_introducing_themselves(turn, [x for x in (name, place) if x])]
+        said = _name_pattern(name).search(same_length_ascii(turn.text)) if name else None
+        described = _describe(turn.text, said.start(), said.end(), own=True) if said else None
+        if described is not None and described[0]:
+            # "My name is Gerhard Voss, I'm a member of the city council, in the opposition": what they say they are.
+            member.role = described[0]
         return member
     return None
 

@@ -247,7 +247,20 @@ ROLE_KINDS = {
     "regulator": {"authority", "commission", "regulator", "regulatory", "commissioner"},
     "diplomat": {"ambassador", "embassy", "diplomat", "foreign"},
     "activist": {"activist", "campaigner", "advocacy"},
+    "councillor": {"council", "councillor", "councilor", "councilman", "councilwoman"},
+    "councilor": {"council", "councillor", "councilor", "councilman", "councilwoman"},
+    "parliamentarian": {"parliament", "parliamentarian", "senator", "congressman", "congresswoman", "legislator", "mp"},
+    "lawmaker": {"parliament", "parliamentarian", "senator", "congressman", "congresswoman", "legislator", "mp"},
+    "student": {"student", "phd", "undergraduate", "postgraduate"},
 }
+
+
+def role_kinds(speaker: Speaker, padded: str) -> set[str]:
+    """The kinds of person (ROLE_KINDS) that `padded` names and the speaker's role or organisation makes them."""
+    if not speaker.role:
+        return set()
+    described_as = set(re.findall(r"[a-z]+", fold(f"{speaker.role} {speaker.organisation or ''}")))
+    return {kind for kind, words in ROLE_KINDS.items() if f" {kind} " in padded and words & described_as}
 
 
 def points_for_role(speaker: Speaker, padded: str, countries: set[str] = frozenset()) -> float:
@@ -264,8 +277,7 @@ def points_for_role(speaker: Speaker, padded: str, countries: set[str] = frozens
         return 2.0
     if not speaker.role:
         return 0.0
-    described_as = set(re.findall(r"[a-z]+", fold(f"{speaker.role} {speaker.organisation or ''}")))
-    if any(f" {kind} " in padded for kind, words in ROLE_KINDS.items() if words & described_as):  # one person: "the academic"
+    if role_kinds(speaker, padded):  # one person: "the academic"
         return 2.0
     title_words = role_title(speaker.role, frozenset(speaker.acronyms))
     if not title_words:

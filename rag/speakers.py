@@ -30,7 +30,7 @@ from pathlib import Path
 from index.text import fold
 from index.types import Turn
 from rag.introductions import build_session
-from rag.mentions import PERSON_NOUNS, MatchIndex, mentions_organisation, points_for_role, tokens_of
+from rag.mentions import PERSON_NOUNS, MatchIndex, mentions_organisation, points_for_role, role_kinds, tokens_of
 from rag.people import AUDIENCE, GENERIC_SPEAKERS, MODERATOR, UNKNOWN, Match, Speaker
 from rag.places import countries_named, mentions_place
 
@@ -170,13 +170,20 @@ class SpeakerDirectory:
         co_moderator = re.search(r" co ?-? ?moderat", padded) is not None
         moderator = re.search(r" (?:the )?(?:moderator|host)s? ", padded) is not None
         online_moderator = re.search(r" online moderator ", padded) is not None
+        # What an audience member said they are ("a master's student at the University of Oslo") counts only when
+        # the kind of person named fits no panelist: "the researcher" is the panel's researcher, not a student who asked her.
+        audience_roles: dict[int, float] = {}
+        panel_kinds: set[str] = set()
         for i in index.candidates(tokens, countries, co_moderator or moderator, online_moderator):
             speaker = everyone[i]
             if mentions_organisation(speaker, tokens, padded):
                 add(i, 2.0, "organisation")
             role_points = points_for_role(speaker, padded, named_countries)
-            if role_points:
+            if role_points and speaker.is_audience_member:
+                audience_roles[i] = role_points
+            elif role_points:
                 add(i, role_points, "role")
+                panel_kinds |= role_kinds(speaker, padded)
             # An audience member is known by where they come from ("the participant from Nepal"); a panelist's
             # country only narrows a role ("the Cuban deputy minister").
             place_points = 2.0 if speaker.is_audience_member and about_a_person else 1.5 if not speaker.is_audience_member else 1.0
@@ -191,6 +198,10 @@ class SpeakerDirectory:
                     add(i, 2.0, "moderator")
             if speaker.key == MODERATOR and online_moderator:
                 add(i, 3.0, "moderator")
+        for i, points in audience_roles.items():
+            kinds = role_kinds(everyone[i], padded)
+            if not kinds or not kinds <= panel_kinds:
+                add(i, points, "role")
         return [Match(everyone[i], points, how) for i, (points, how) in scores.items() if points >= 2.0]
 
     def _match_index(self) -> "MatchIndex":

@@ -382,3 +382,23 @@ def test_the_people_acted_on_are_not_names_the_answer_must_repeat(real):
     query = analyze("Who introduced Elizaveta Belyakova and the Cuban deputy minister to the audience?", directory)
     assert {t.key for t in query.others} >= {"ELIZAVETA BELYAKOVA"}
     assert not any("Belyakova" in name for name in query.names) and "belyakova" not in query.focus
+
+
+def _directory_of(transcript: str):
+    from pathlib import Path
+
+    turns = parse_file(Path(__file__).parent.parent / "eval/transcripts" / transcript).turns
+    return turns[0].session_id, SpeakerDirectory(turns)
+
+
+def test_what_an_audience_member_says_they_are_describes_them():
+    sid, directory = _directory_of("igf2025-town-hall-algorithms-in-public-services.txt")
+    members = {m.name: m for m in directory.audience if m.session_id == sid}
+    assert "city council" in members["Gerhard Voss"].role  # "My name is Gerhard Voss, I'm a member of the ... city council"
+    assert [m.speaker.name for m in directory.match("the opposition city councillor")] == ["Gerhard Voss"]
+
+
+def test_a_kind_of_person_that_fits_a_panelist_is_the_panelist():
+    # "the researcher" is Ananya Rao of the Rural Connectivity Lab, not the master's student at a university who asked her.
+    _, directory = _directory_of("igf2025-ws-community-networks-financing.txt")
+    assert [m.speaker.key for m in directory.match("Who asked the researcher what predicts survival?")] == ["ANANYA RAO"]
