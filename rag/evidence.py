@@ -260,12 +260,12 @@ def select_evidence(
     candidates = candidate_sentences(passages)
     if not candidates:
         return []
-    question = query.text
+    question = query.asked_text
     encoded = embedder.encode_query(question)
     sentence_vectors = vectors(candidates) if vectors is not None else embedder.encode([_sentence_text(*c) for c in candidates])
     dense = sentence_vectors @ encoded
     window = _window_cosines(candidates, sentence_vectors, encoded)
-    question_words = content_words(question)
+    question_words = [w for w in content_words(question) if w not in query.session_words] or content_words(question)
     question_stems = {stem(w) for w in question_words}
     question_weight = sum(weights.weight(w) for w in question_words) or 1.0
     noun_stem = stem(query.noun) if query.noun else None

@@ -16,6 +16,7 @@ import numpy as np
 from index.annotate import Annotation
 from index.text import content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag import discourse
+from rag import question_types as qt
 from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
 from rag.mentions import person_noun_pattern
@@ -160,6 +161,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         # "Who disagreed with Owen?": Owen's own sentences cannot hold the answer, however well they match his name.
         acted_on = {(t.session_id, t.key) for t in query.others}
         ranked = [e for e in ranked if (e.passage.chunk.session_id, e.passage.chunk.speaker) not in acted_on] or ranked
+    if query.form == WHO and not query.targets and resources.directory is not None:
+        ranked = described_as_asked(query, ranked, resources.directory)
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:
         ranked = lead_with_best_passage(ranked)
     if query.quoted and query.form != WHO:
@@ -201,6 +204,26 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         # so does one from the turn the question points at ("Chris Painter's final message"), whatever its words.
         confidence = dataclasses.replace(confidence, coverage=max(confidence.coverage, 1.0))
     return AnswerPlan(query, evidence, confidence, draft, alongside, notes, correction[0] if correction else None)
+
+
+def described_as_asked(query, ranked: list[Evidence], directory) -> list[Evidence]:
+    """"Which minister called the convention unworkable?": among the best sentences, those of a speaker whose role
+    holds the word the question asks for ("Vice Minister ...") come first; the others keep their order after them."""
+    asked = {stem(w.lower()) for w in qt.asked_words(query.text)}
+    if not asked:
+        return ranked
+
+    def fits(item: Evidence) -> bool:
+        chunk = item.passage.chunk
+        described = directory.describe(chunk.session_id, chunk.speaker, chunk.turn_no) or ""
+        return bool(asked & {stem(w) for w in words(described)})
+
+    best = ranked[:DESCRIBED_SENTENCES]
+    fitting = [e for e in best if fits(e)]
+    return fitting + [e for e in ranked if e not in fitting] if fitting else ranked
+
+
+DESCRIBED_SENTENCES = 5  # the best sentences searched for one by a speaker described as the question asks
 
 
 def decided_answer(query, passages: list[Passage], ranked: list[Evidence], resources: Resources, notes: list[str]) -> Draft | None:

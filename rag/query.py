@@ -119,6 +119,7 @@ class Query:
     asks_moderator: bool = False  # "Who moderated the town hall?": the session's moderator, from the speaker directory
     asks_correction: bool = False  # "What is the correct figure ...": the corrected value, not the first one given
     sessions: tuple[str, ...] = ()  # the sessions the question names by type, title words or date (none: any)
+    session_words: frozenset[str] = frozenset()  # the words of the named sessions' titles: they say where, not what
     # "Who disagreed with the Deputy Mayor?": the people a "who" question names as acted on; never its answer, and not
     # routed to (their own words rarely say who answered them).
     others: tuple[Target, ...] = field(default_factory=tuple)
@@ -131,16 +132,25 @@ class Query:
         return {t.key for t in self.targets}
 
     @property
+    def asked_text(self) -> str:
+        """The question without a leading phrase naming its session ("In the high-level panel on subsea cables, which
+        minister ...": which minister ...), for matching sentences: the session's welcome says those words too."""
+        if not self.sessions or self.sessions == ("",):
+            return self.text
+        return _NAMING_SESSION.sub("", self.text, count=1) or self.text
+
+    @property
     def content(self) -> str:
         """The question without the words that only say who (names, organisation, role title, "speaker"):
         once routing has used them, they would only make every passage of that speaker look alike."""
+        asked = self.asked_text
         if not self.targets:
-            return self.text
+            return asked
         who = set()
         for target in self.targets:
             who |= identity_words(target.speaker)
-        kept = [w for w in re.findall(r"\S+", self.text) if _bare(w) not in who and not re.fullmatch(_PERSON_NOUN, _bare(w))]
-        return " ".join(kept) if len(kept) >= 2 else self.text
+        kept = [w for w in re.findall(r"\S+", asked) if _bare(w) not in who and not re.fullmatch(_PERSON_NOUN, _bare(w))]
+        return " ".join(kept) if len(kept) >= 2 else asked
 
 
 _PERSON_NOUN = person_noun_pattern() + "s?"
@@ -165,6 +175,7 @@ def _identity_words(aliases: frozenset[str], acronyms: frozenset[str], organisat
     return frozenset(w for w in words if w not in FUNCTION_WORDS)
 
 
+_NAMING_SESSION = re.compile(r"^\s*(?:in|at|during)\s+(?:the|this)\b[^,?]{3,80},\s*", re.I)
 _ASKS_EXPANSION = re.compile(r"\b(?:stands?\s+for|acronym|abbreviation)\b", re.I)
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 
@@ -226,6 +237,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_moderator=qt.asks_moderator(asked),
         asks_correction=qt.asks_correction(asked),
         sessions=named,
+        session_words=scope,
         others=others,
     )
 

@@ -342,6 +342,23 @@ def asks_change(question: str) -> bool:
     return re.search(r"\bby\s+(?:how\s+(?:much|many)|what\s+(?:share|percentage|proportion|amount|factor))\b", question, re.I) is not None
 
 
+_WHICH_PERSON = re.compile(r"\bwhich\s+((?:[a-z][\w\u2011-]*\s+){1,3})", re.I)
+
+
+def asked_words(question: str) -> tuple[str, ...]:
+    """"Which minister called ...?", "Which Kenyan official said ...?": the lower-case words after "which" that may
+    say what the person asked for is (minister, official), up to the verb."""
+    found = _WHICH_PERSON.search(question)
+    if not found:
+        return ()
+    kept = []
+    for word in found.group(1).split():
+        if word in STOPWORDS or word.endswith("ed") or not word[0].islower():
+            break
+        kept.append(word)
+    return tuple(kept)
+
+
 def asks_reason(question: str) -> bool:
     """"Why has the fund not financed any network?", "For what reason ...", "How come ...": the answer is a reason."""
     return re.search(r"^\s*(?:and\s+)?(?:why|how\s+come)\b|\b(?:what|which)\s+(?:\w+\s+){0,3}reasons?\b|\bfor\s+what\s+reason\b", question, re.I) is not None

@@ -105,7 +105,7 @@ class Retriever:
         if rows == 0 or (allowed is not None and not allowed.any()):
             return []
         route = np.zeros(rows, dtype=np.float32)
-        text = question
+        text = query.asked_text if query.text == question else question
         if routing != "off" and self.directory is not None:
             route = self.route_weights(query)
             if allowed is not None:

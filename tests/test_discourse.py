@@ -341,3 +341,10 @@ def test_a_measured_quantity_that_was_given_is_the_answer(corpus_pipeline):
 def test_a_question_counting_two_things_gets_both_counts(corpus_pipeline):
     answer = ask(corpus_pipeline, "How many members and observers does the data protection network have today?")
     assert "23 member authorities" in answer.answer and "four observers" in answer.answer
+
+
+def test_which_minister_said_it_is_a_minister(corpus_pipeline):
+    # The session's welcome repeats the words that name the session; a chief executive also speaks of protection
+    # zones. The answer is the one minister who called the convention unworkable.
+    answer = ask(corpus_pipeline, "In the high-level panel on subsea cables, which minister called the protection-zone convention unworkable?")
+    assert answer.answer.startswith("Rizal Hakim"), answer.answer

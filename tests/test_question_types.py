@@ -220,3 +220,9 @@ def test_a_question_asking_for_a_reason():
 def test_two_things_counted_at_once():
     assert qt.counted_pair("How many member authorities and observers does the network have?") == ("autho", "obser")
     assert qt.counted_pair("How many respondents took part in the survey?") is None
+
+
+def test_what_the_person_asked_for_is():
+    assert qt.asked_words("In the panel on cables, which minister called the convention unworkable?") == ("minister",)
+    assert qt.asked_words("Which Kenyan official said the permits were slow?") == ()  # a name-like word stops it
+    assert qt.asked_words("Which deputy minister argued for a treaty?") == ("deputy", "minister")
