@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near
+from rag.question_types import PLACE_NOUNS
 from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PLACE, PRICE
 from rag.types import Passage
 
@@ -177,6 +178,10 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
             return False  # an amount with no word of the question near it (or in the sentences around) is about something else
         if span.kind not in NAMES:
             return True
+        if query.named_noun and not near(sentence, span, frozenset({stem(query.named_noun)}), NAMED_DISTANCE):
+            return False  # "the name of the repair ship": a name said beside "ship" ("the ship, the Léon Thévenin")
+        if query.named_noun and span.kind == PLACE and query.named_noun not in PLACE_NOUNS:
+            return False  # "a ship from Yokohama": the name of a place, not of the ship
         if (query.answer_type == NAME or country_asked or organisation_asked) and focus and not near(sentence, span, focus, FOCUS_DISTANCE):
             return False  # "the name of Argentina's strategy", "which country charges a fee": a name with no word of the question near it names something else
         if hasattr(resources, "session_topic") and resources.session_topic(item.passage.chunk.session_id, span.text):
@@ -209,6 +214,7 @@ def introduces(item: Evidence, spans: frozenset[tuple[str, int, int]]) -> bool:
 MONEY_NOUNS = frozenset("fee fees fine fines revenue revenues budget budgets salary grant grants loan loans levy tariff tariffs investment contribution subscription".split())
 
 
+NAMED_DISTANCE = 6  # words between a name and the noun a "name of the X" question asks it of
 FOCUS_DISTANCE = 10  # words between a typed span and a word of the question, in the span's sentence
 
 

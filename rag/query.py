@@ -107,6 +107,7 @@ class Query:
     asks_relayer: bool = False  # "Who relayed the online questions?": the person who read them out
     asks_country: bool = False  # "Which country ...": a country, not a city or a region
     asks_name: bool = False  # "What is the name of ...": a name as said, not a description
+    named_noun: str | None = None  # "What is the name of the repair ship ...": "ship", which the name stands by
     asks_origin: bool = False  # "Which country was the audience member from who ...": where they said they are from
     asked_side: str | None = None  # "Who argued against ...?": "against"; "Which panelists supported ...?": "for"
     in_audience: bool = False  # "Who in the audience ...": the answer is one of the audience
@@ -225,6 +226,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_relayer=qt.asks_relayer(asked),
         asks_country=qt.asks_country(asked),
         asks_name=qt.asks_name(asked),
+        named_noun=qt.named_noun(asked),
         asks_origin=qt.asks_origin(asked),
         asked_side=qt.asked_side(asked) if form == qt.WHO else None,
         in_audience=qt.in_audience(asked),

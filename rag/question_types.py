@@ -419,6 +419,29 @@ def asks_name(question: str) -> bool:
     return _ASKS_NAME.search(question) is not None
 
 
+_NAME_OF = re.compile(r"\bnames?\s+of\s+(?:the|a|an|its|their|his|her|this|that)?\s*((?:[\w\u2011'’-]+\s*){1,5})", re.I)
+
+
+def named_noun(question: str) -> str | None:
+    """"What is the name of the repair ship Indonesia plans ...": "ship", the noun the name stands by ("the repair
+    ship, the Léon Thévenin"); None when the question asks the name of a person or of nothing said."""
+    found = _NAME_OF.search(question)
+    if not found:
+        return None
+    head = None
+    for word in found.group(1).split():
+        if word[0].isupper() and head is None:
+            continue  # "Argentina's national strategy", "the Cloudflare programme": the owner, not the thing named
+        if word[0].isupper() or word.lower() in STOPWORDS:
+            break
+        head = word.lower()
+    return head
+
+
+# Nouns whose name is a place's: "the name of the town", "the name of the port".
+PLACE_NOUNS = frozenset("place city town village region province state county district country island port capital municipality".split())
+
+
 def asks_country(question: str) -> bool:
     """"Which country charges ...?": a country by name, where "which city" wants a place that is not one."""
     return _ASKS_COUNTRY.search(question) is not None

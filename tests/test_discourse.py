@@ -348,3 +348,16 @@ def test_which_minister_said_it_is_a_minister(corpus_pipeline):
     # zones. The answer is the one minister who called the convention unworkable.
     answer = ask(corpus_pipeline, "In the high-level panel on subsea cables, which minister called the protection-zone convention unworkable?")
     assert answer.answer.startswith("Rizal Hakim"), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        # "a ship from Yokohama", "our ASEAN partners ... with a ship on standby": no ship is named there.
+        ("What is the name of the ship on standby at the regional repair hub in Batam?", None),
+        ("What is the name of the repair ship that is based in Cape Town?", "Léon Thévenin"),
+    ],
+)
+def test_a_name_asked_of_a_thing_is_said_beside_it(corpus_pipeline, question, named):
+    answer = ask(corpus_pipeline, question)
+    assert answer.abstained if named is None else named in answer.answer, answer.answer

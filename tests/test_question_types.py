@@ -226,3 +226,16 @@ def test_what_the_person_asked_for_is():
     assert qt.asked_words("In the panel on cables, which minister called the convention unworkable?") == ("minister",)
     assert qt.asked_words("Which Kenyan official said the permits were slow?") == ()  # a name-like word stops it
     assert qt.asked_words("Which deputy minister argued for a treaty?") == ("deputy", "minister")
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("What is the name of the repair ship Indonesia plans to keep on standby?", "ship"),
+        ("What is the name of Argentina's national cybersecurity strategy?", "strategy"),
+        ("What is the name of the Cloudflare programme that protects journalists?", "programme"),
+        ("Who is the CEO of Cloudflare?", None),
+    ],
+)
+def test_the_noun_a_name_is_asked_of(question, noun):
+    assert qt.named_noun(question) == noun
