@@ -211,7 +211,7 @@ def introduces(item: Evidence, spans: frozenset[tuple[str, int, int]]) -> bool:
 
 
 # The nouns a question about money may ask for by name ("what fine", "the annual revenue"): the sentence must say it.
-MONEY_NOUNS = frozenset("fee fees fine fines revenue revenues budget budgets salary grant grants loan loans levy tariff tariffs investment contribution subscription".split())
+MONEY_NOUNS = frozenset("fee fees fine fines revenue revenues budget budgets salary grant grants loan loans levy tariff tariffs investment contribution contributions contribute contributes contributed subscription".split())
 
 
 NAMED_DISTANCE = 6  # words between a name and the noun a "name of the X" question asks it of

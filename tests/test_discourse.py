@@ -147,6 +147,7 @@ def test_a_session_that_is_not_indexed_is_not_covered(corpus_pipeline):
         "Which foundation provides the grant behind the Enforcement Cooperation Fund?",  # nobody names it
         "How many RiskLens flags led to criminal prosecutions for welfare fraud?",  # "2,300 families, 87 percent of flags"
         "What is the latency of Orbitra's satellite backhaul?",  # its price and speed are given, no latency
+        "How much money would Portugal itself contribute to the Global Cable Repair Fund?",  # the fund's size, no share
         pytest.param(
             "What base interest rate does the African Development Bank charge on its last mile facility?",
             # Known failure (class 5, docs/eval.md): the sentence about the hedge states a rate too, and "base" is the only
@@ -361,3 +362,8 @@ def test_which_minister_said_it_is_a_minister(corpus_pipeline):
 def test_a_name_asked_of_a_thing_is_said_beside_it(corpus_pipeline, question, named):
     answer = ask(corpus_pipeline, question)
     assert answer.abstained if named is None else named in answer.answer, answer.answer
+
+
+def test_an_amount_said_to_be_contributed_answers_how_much_is_contributed(corpus_pipeline):
+    answer = ask(corpus_pipeline, "How much does each member authority contribute to the data protection network every month?")
+    assert "400 dollars a month" in answer.answer
