@@ -343,7 +343,10 @@ def counts_something_else(sentence: str, span: sp.Span, nouns: frozenset[str]) -
     following = words(re.split(r"[,;:.]", sentence[span.end :])[0])[:COUNT_DISTANCE]  # "55 African Union member states"
     if not following or following[0] in STOPWORDS or numbers_in(following[0]):
         return False
-    return not any(stem(w) in nouns or stem(w.rstrip("s")) in nouns for w in following)
+    # What it counts ends at the first plural: "25 countries report feeling at risk" counts countries, not reports.
+    plural = next((i for i, w in enumerate(following) if w.endswith("s") and not w.endswith("ss")), None)
+    counted = following[: plural + 1] if plural is not None else following
+    return not any(stem(w) in nouns or stem(w.rstrip("s")) in nouns for w in counted)
 
 
 def counts(text: str, nouns: frozenset[str], question_numbers: frozenset[str], only: frozenset[str] | None = None) -> bool:

@@ -79,6 +79,8 @@ def test_a_sentence_without_numbers_is_not_parsed_for_quantities(monkeypatch):
         ("Our lab has been following 64 community networks in 19 countries.", "64", "networks", False),
         ("On the continent, 39 of the 55 African Union member states now have a law.", "55", "states", False),
         ("I think north of 80 have signed.", "80", "countries", False),  # names nothing: the words around decide
+        # What it counts ends at the first plural: the verb after it ("report") is not what is counted.
+        ("About 80% of children in 25 countries report feeling at risk.", "25", "reports", True),
     ],
 )
 def test_a_count_that_names_what_it_counts(sentence, count, counted, other):
