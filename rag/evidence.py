@@ -321,6 +321,8 @@ def select_evidence(
             score -= MODERATOR_PENALTY
         elif query.form == LIST and (sentence.count(",") >= 2 or (sentence.count(",") >= 1 and " and " in sentence)):
             score += LIST_BONUS
+            if noun_stem and lists_after_noun(sentence, noun_stem):
+                score += LIST_BONUS  # "based on ethical principles, the respect for the child, shared responsibility, ..."
         if query.acronyms and any(abbreviates(acronym, name) for acronym in query.acronyms for name in names_in(sentence)):
             score += EXPANSION_BONUS
         if enumerated and counts(sentence, enumerated, frozenset(), query.numbers):
@@ -328,6 +330,17 @@ def select_evidence(
         scored.append(Evidence(passage, a, b, score))
     scored.sort(key=lambda e: -e.score)
     return scored if limit is None else scored[:limit]
+
+
+def lists_after_noun(sentence: str, noun_stem: str) -> bool:
+    """Does the asked noun come right before an enumeration ("principles, the respect ..., shared responsibility, ...",
+    "three measures: ...")? Then the sentence lists the asked things, not something near them."""
+    for match in re.finditer(r"[\w\u2011'-]+", sentence):
+        if stem(match.group(0).lower()) == noun_stem:
+            rest = sentence[match.end() :]
+            if re.match(r"\s*[,:]", rest) and rest.count(",") + rest.count(";") >= 2:
+                return True
+    return False
 
 
 def near(sentence: str, span: sp.Span, nouns: frozenset[str], distance: int = COUNT_DISTANCE) -> bool:

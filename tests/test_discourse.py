@@ -367,3 +367,8 @@ def test_a_name_asked_of_a_thing_is_said_beside_it(corpus_pipeline, question, na
 def test_an_amount_said_to_be_contributed_answers_how_much_is_contributed(corpus_pipeline):
     answer = ask(corpus_pipeline, "How much does each member authority contribute to the data protection network every month?")
     assert "400 dollars a month" in answer.answer
+
+
+def test_a_list_question_is_answered_where_the_items_follow_the_asked_noun(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What ethical principles does the childhood charter rest on?")
+    assert "shared responsibility" in answer.answer and "protection of privacy" in answer.answer

@@ -90,3 +90,18 @@ def test_a_count_that_names_what_it_counts(sentence, count, counted, other):
     span = next(s for s in sp.spans_in(sentence) if s.text == count)
     assert counts_something_else(sentence, span, frozenset({stem(counted)})) is other
 
+
+
+@pytest.mark.parametrize(
+    ("sentence", "noun", "lists"),
+    [
+        ("It's based on ethical principles, the respect for the child, shared responsibility, and inclusivity.", "principles", True),
+        ("We have 200 members and partners, countries, civil society industry, academia.", "partners", True),
+        ("Our principles matter, and we created a charter, a website, and a podcast.", "principles", False),  # not right after it
+    ],
+)
+def test_a_sentence_listing_the_asked_things_after_their_noun(sentence, noun, lists):
+    from index.text import stem
+    from rag.evidence import lists_after_noun
+
+    assert lists_after_noun(sentence, stem(noun)) is lists
