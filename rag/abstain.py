@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near
 from rag.question_types import PLACE_NOUNS
-from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PLACE, PRICE
+from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PLACE, PRICE, SHARE
 from rag.types import Passage
 
 TYPE_SENTENCES = 6  # the best sentences searched for a thing of the asked type
@@ -172,6 +172,9 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
             return False  # "how many attacks": a count of something else is not the answer
         if query.measured and not near(sentence, span, query.measured):
             return False  # "the average age of the ships": an amount that is not an age
+        if query.amount_of and span.kind != SHARE and not near(sentence, span, query.amount_of):
+            return False  # "how much annotated signing": "200 hours of annotated signing", not "three languages"; a
+            # share ("less than 3 percent of what the cable gives") is of what the sentences around it say
         if money_noun and not money_noun & ({stem(w) for w in words(sentence)} | around):
             return False  # "what fine did X impose": an amount that is not said to be a fine
         if span.kind not in NAMES and focus and not near(sentence, span, focus, FOCUS_DISTANCE) and not focus & around:

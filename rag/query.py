@@ -100,6 +100,7 @@ class Query:
     counted: frozenset[str] = frozenset()  # stems of what "how many X" / "share of X" counts
     counted_pair: tuple[str, str] | None = None  # "How many members and observers ...": both are counted
     measured: frozenset[str] = frozenset()  # "What is the average age of ...": the stem of what is measured (age)
+    amount_of: frozenset[str] = frozenset()  # "How much annotated signing ...": what the amount is of
     noun: str | None = None  # "What gap ...": the noun asked for
     names: tuple[str, ...] = ()  # capitalised names the question uses ("Tunza Mesh", "Kenya")
     acronyms: frozenset[str] = frozenset()  # "What does GFC stand for?": the acronyms to spell out
@@ -219,6 +220,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
         counted_pair=qt.counted_pair(asked) if form == qt.NUMBER else None,
         measured=qt.measured_noun(asked),
+        amount_of=qt.amount_of(asked),
         noun=qt.asked_noun(asked),
         names=question_names(question, identity, targets),
         acronyms=acronyms,

@@ -278,6 +278,18 @@ def measured_noun(question: str) -> frozenset[str]:
     return frozenset({stem((found.group("noun") or found.group("measured")).lower().split()[-1])}) if found else frozenset()
 
 
+def amount_of(question: str) -> frozenset[str]:
+    """"How much annotated signing did ...": the stem of what the amount is of (signing); empty for money and time,
+    which are their own types."""
+    much = _HOW_MUCH_OF.search(question)
+    return frozenset({stem(much.group(1).lower())}) if much and much.group(1).lower() not in _SAID_AS_AMOUNT else frozenset()
+
+
+# "How much annotated signing did ...": what the amount is of; money and time are their own types.
+_HOW_MUCH_OF = re.compile(rf"\bhow\s+much\s+(?:[a-z][\w-]*\s+)?([a-z][\w-]*)\s+{_AUXILIARY}\b", re.I)
+_SAID_AS_AMOUNT = frozenset("money time funding cash capital more less".split())
+
+
 _ANYONE = frozenset("people persons individuals".split())
 COUNTED_WORDS = 6  # the words after "how many people" that say who is counted
 

@@ -372,3 +372,9 @@ def test_an_amount_said_to_be_contributed_answers_how_much_is_contributed(corpus
 def test_a_list_question_is_answered_where_the_items_follow_the_asked_noun(corpus_pipeline):
     answer = ask(corpus_pipeline, "What ethical principles does the childhood charter rest on?")
     assert "shared responsibility" in answer.answer and "protection of privacy" in answer.answer
+
+
+def test_how_much_of_something_is_the_amount_said_of_it(corpus_pipeline):
+    # "The three languages were chosen because ..." counts languages; the amount of signing is in the next sentence.
+    answer = ask(corpus_pipeline, "How much annotated signing was a sign language required to have to be picked for the avatar pilot?")
+    assert "200 hours" in answer.answer, answer.answer

@@ -239,3 +239,16 @@ def test_what_the_person_asked_for_is():
 )
 def test_the_noun_a_name_is_asked_of(question, noun):
     assert qt.named_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    "question, of",
+    [
+        ("How much annotated signing did a language need for the pilot?", {"signi"}),
+        ("How much bandwidth does a village school need?", {"bandw"}),
+        ("How much money did the government set aside?", set()),  # money is its own type
+        ("How much does each member contribute?", set()),
+    ],
+)
+def test_what_an_amount_is_of(question, of):
+    assert qt.amount_of(question) == of
