@@ -127,7 +127,8 @@ class MatchIndex:
             found.update(self.capitalised_words.get(word, ()))
         for i, hits in organisation_hits.items():
             size = self.organisation_size[i]
-            if hits >= 2 or (size == 1 and organisation_words(self.everyone[i].organisation)[0] in capitalised):
+            first = organisation_names(self.everyone[i].organisation)[0]
+            if hits >= 2 or (size == 1 and first[0] in capitalised) or (first[0] in capitalised and set(first[1:]) <= COMPANY_SUFFIXES):
                 found.add(i)
         for token in tokens:
             if token.upper:
@@ -172,6 +173,9 @@ def organisation_names(organisation: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(run) for run in runs if run)
 
 
+COMPANY_SUFFIXES = frozenset("systems group technologies technology labs inc ltd limited corporation corp company holdings solutions".split())
+
+
 def names_organisation(organisation: str, word: str) -> bool:
     """An organisation of one name word is that word only when it leads: "Orbitra, a satellite operator" is Orbitra,
     "a natal, the Brazilian telecommunications regulator" is not "Brazilian"."""
@@ -202,7 +206,10 @@ def mentions_organisation(speaker: Speaker, tokens: list[Token], padded: str) ->
         return names_organisation(organisation, words[0]) and any(t.folded == words[0] and t.capitalised for t in tokens)
     hits = [t for t in tokens if t.folded in set(words)]
     if len({t.folded for t in hits}) < 2:
-        return False
+        # "Veritrace" for "Veritrace Systems": the name's one word that is not a company's generic suffix, capitalised.
+        first = organisation_names(organisation)[0]
+        return (len(hits) > 0 and names_organisation(organisation, first[0]) and set(first[1:]) <= COMPANY_SUFFIXES
+                and any(t.folded == first[0] and t.capitalised and t is not tokens[0] for t in hits))
     # Two words of the name written capitalised ("the Claimants Union") name it; in lower case, two words of a name
     # are often the session's topic ("algorithms in public services" is not the Public Algorithms Lab): the whole
     # name must be there ("the welfare claimants union").

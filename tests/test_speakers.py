@@ -402,3 +402,10 @@ def test_a_kind_of_person_that_fits_a_panelist_is_the_panelist():
     # "the researcher" is Ananya Rao of the Rural Connectivity Lab, not the master's student at a university who asked her.
     _, directory = _directory_of("igf2025-ws-community-networks-financing.txt")
     assert [m.speaker.key for m in directory.match("Who asked the researcher what predicts survival?")] == ["ANANYA RAO"]
+
+
+def test_a_company_by_the_one_word_of_its_name_that_is_not_a_suffix():
+    # "Veritrace Systems, the company that built RiskLens": "Veritrace" names it; "Systems" alone would name anyone's.
+    _, directory = _directory_of("igf2025-town-hall-algorithms-in-public-services.txt")
+    assert [m.speaker.key for m in directory.match("Is Veritrace in favour of publishing the source code?")] == ["LUKE BRENNAN"]
+    assert not directory.match("Which systems does the city use?")
