@@ -53,7 +53,7 @@ class Resources:
         for annotation in self.annotations:
             if annotation.who:
                 key = (annotation.session_id, annotation.turn_no)
-                found[key] = f"{found.get(key, '')} {annotation.who}".strip()
+                found[key] = f"{found.get(key, '')} {annotation.who} {annotation.place or ''}".strip()  # "Aisha Bello in Kano"
         return found
 
     @cached_property

@@ -465,7 +465,11 @@ def asks_relayer(question: str) -> bool:
 
 
 def asks_asker(question: str) -> bool:
-    return _ASKS_ASKER.search(question) is not None
+    # "What answer did Folake give to the question from Benin?" asks for the reply, not who asked.
+    return _ASKS_ASKER.search(question) is not None and not _ASKS_REPLY_TO.search(question)
+
+
+_ASKS_REPLY_TO = re.compile(r"\b(?:answer|answered|reply|replied|respond|responded|response|react|reacted|reaction)\b.*\bquestion\s+from\b", re.I)
 
 
 def asks_corrector(question: str) -> bool:

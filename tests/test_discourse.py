@@ -378,3 +378,9 @@ def test_how_much_of_something_is_the_amount_said_of_it(corpus_pipeline):
     # "The three languages were chosen because ..." counts languages; the amount of signing is in the next sentence.
     answer = ask(corpus_pipeline, "How much annotated signing was a sign language required to have to be picked for the avatar pilot?")
     assert "200 hours" in answer.answer, answer.answer
+
+
+def test_the_reply_to_a_relayed_question_is_the_panelists_answer(corpus_pipeline):
+    # The reply thanks "Aisha" only; the question it answers was read out in the turn before, from Aisha Bello in Kano.
+    answer = ask(corpus_pipeline, "How did Hélène Fournier answer the question from Aisha Bello in Kano?")
+    assert answer.answer.startswith("Hélène Fournier") and "not in this first phase" in answer.answer

@@ -252,3 +252,9 @@ def test_the_noun_a_name_is_asked_of(question, noun):
 )
 def test_what_an_amount_is_of(question, of):
     assert qt.amount_of(question) == of
+
+
+def test_a_reply_to_a_question_is_not_its_asker():
+    assert qt.asks_asker("Which question did the online moderator relay from Kano?")
+    assert not qt.asks_asker("What answer did Folake give to the question from Benin about solar power?")
+    assert not qt.asks_asker("How did Hélène respond to the question from Aisha Bello?")
