@@ -215,6 +215,9 @@ def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int
 COURTESY = re.compile(r"^\W*(?:thank(?:s|\s+you)|good\s+(?:morning|afternoon|evening)|hello|hi|yes|okay|ok|sorry|please)\b", re.I)
 
 
+_RELATIVE_TIME = re.compile(r"\s+(?:after|before|from|since)\b", re.I)
+
+
 def answer_spans(sentence: str, query) -> list[sp.Span]:
     """The spans of `sentence` of the type `query` asks for, other than what the question states itself: its numbers,
     and names that share a word with it ("Which ECOWAS states ratified the Malabo Convention?": not "Malabo Convention")."""
@@ -225,6 +228,9 @@ def answer_spans(sentence: str, query) -> list[sp.Span]:
         s for s in sp.of_kind(sp.spans_in(sentence), query.answer_type)
         if not (numbers_in(s.text) and numbers_in(s.text) <= query.numbers) and not (s.kind in sp.NAMES and content_words(s.text) & asked)
     ]
+    if query.answer_type == sp.DATE:
+        # "When are templates deleted?": "five years after a case is closed" says when, relative to something else.
+        spans += [s for s in sp.spans_in(sentence) if s.kind == sp.DURATION and _RELATIVE_TIME.match(sentence, s.end)]
     if query.answer_type == sp.LOCALITY:
         # "Which country": a country ("Europe" is not one); "which city": a place that is not a country.
         spans = [s for s in spans if bool(country_in(s.text)) == query.asks_country]

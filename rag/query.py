@@ -427,7 +427,7 @@ def question_kind(question: str, names_someone: bool, answer_type: str | None = 
     if ASKS_FOR_PERSON.search(question) and _ATTRIBUTION_VERBS.search(question):
         return WHO_SAID
     # "At which university is Adaeze a researcher?": an organisation or place asked of a named person is who they are.
-    about_them = _PROFILE.search(question) or (answer_type in (qt.ORGANISATION, qt.PLACE, qt.LOCALITY) and _says_little_else(question))
+    about_them = _PROFILE.search(question) or qt._WHAT_DOES_X_DO.match(question) or (answer_type in (qt.ORGANISATION, qt.PLACE, qt.LOCALITY) and _says_little_else(question))
     if names_someone and about_them and not _ATTRIBUTION_VERBS.search(question) and not _ACCORDING.search(question):
         return PROFILE
     if names_someone and (_VIEW.search(question) or _ATTRIBUTION_VERBS.search(question)):

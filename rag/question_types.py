@@ -34,6 +34,8 @@ ASKS_FOR_PERSON = re.compile(
     rf"|{_LEAD}what\s+(?:is|was|were|are)\s+the\s+names?\s+of\s+(?:[\w’'-]+\s+){{0,4}}?{ASKED_PERSON}\b(?!['’]s)(?![\w\s-]*['’]s\b)",
     re.I,
 )
+# "What does Teresa Koval do?": a named person's job (a name, capitalised, then "do").
+_WHAT_DOES_X_DO = re.compile(r"(?i:\s*(?:and\s+)?what\s+(?:does|did)\s+)(?:[A-Z][\w'’\u2011.-]*\s+){1,4}(?i:do)\s*\??\s*$")
 _ROLE = re.compile(r"\b(?:role|position(?!\s+(?:on|about|regarding|towards?)\b)|job|title|organi[sz]ation|represent|represents|work\s+for|works\s+for|chair|chairs|do(?:es)?\s+for\s+a\s+living)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according\s+to|per|in\s+the\s+view\s+of)\b", re.I)
 _VIEW_WORDS = (
@@ -93,7 +95,7 @@ def question_form(question: str) -> str:
     if _is_list(question):
         return LIST
     # "What role should the media play, according to X?" asks for X's view, not X's role.
-    if _ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question):
+    if (_ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question)) or _WHAT_DOES_X_DO.match(question):
         return ROLE
     if _VIEW_FORM.search(question):
         return VIEW
@@ -335,6 +337,9 @@ _WHEN = re.compile(r"^\s*when\s+(?:is|was|are|were|does|did|do|will|would|has|ha
 _SAME_EVENT = ({"begin", "start", "launch", "open", "commence"}, {"end", "close", "finish", "conclude", "expire"})
 
 
+_NAMED_SUBJECT_VERB = re.compile(r"(?i:\s*when\s+(?:does|did|do|will|would|should)\s+)(?:[A-Z][\w'’\u2011.-]*\s+){1,4}([a-z][\w-]*)\b")
+
+
 def event_words(question: str) -> frozenset[str]:
     """Stems of what happens in a "when" question ("When does the comment period close?": close, end, finish ...);
     empty for other questions."""
@@ -343,6 +348,12 @@ def event_words(question: str) -> frozenset[str]:
         return frozenset()
     verb = found.group(1).lower()
     said = {verb, *(found.group(2).lower() for _ in (0,) if found.group(2))}
+    # "When does GADP delete biometric templates?": the verb follows a named subject, the object ends the question.
+    named = _NAMED_SUBJECT_VERB.match(question)
+    if named and named.group(1).lower() not in STOPWORDS:
+        said.add(named.group(1).lower())
+    # "When are biometric templates deleted at GADP?": a participle says what happens.
+    said |= {w for w in words(question)[2:] if len(w) > 4 and w.endswith("ed") and w not in STOPWORDS}
     for group in _SAME_EVENT:
         if verb in group:
             said |= group

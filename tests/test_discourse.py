@@ -384,3 +384,8 @@ def test_the_reply_to_a_relayed_question_is_the_panelists_answer(corpus_pipeline
     # The reply thanks "Aisha" only; the question it answers was read out in the turn before, from Aisha Bello in Kano.
     answer = ask(corpus_pipeline, "How did Hélène Fournier answer the question from Aisha Bello in Kano?")
     assert answer.answer.startswith("Hélène Fournier") and "not in this first phase" in answer.answer
+
+
+def test_what_a_named_speaker_does_is_their_role(corpus_pipeline):
+    answer = ask(corpus_pipeline, "What does Margit Lindqvist do?")
+    assert answer.answer.startswith("Margit Lindqvist") and "Chief Information Officer" in answer.answer, answer.answer

@@ -258,3 +258,15 @@ def test_a_reply_to_a_question_is_not_its_asker():
     assert qt.asks_asker("Which question did the online moderator relay from Kano?")
     assert not qt.asks_asker("What answer did Folake give to the question from Benin about solar power?")
     assert not qt.asks_asker("How did Hélène respond to the question from Aisha Bello?")
+
+
+def test_what_a_named_person_does_is_their_role():
+    assert qt.question_form("What does Teresa Koval do?") == qt.ROLE
+    assert qt.question_form("What does the fund do?") != qt.ROLE  # not a person
+    assert qt.question_form("What did Chris Painter do before the GFC?") != qt.ROLE
+
+
+def test_what_happens_in_a_when_question():
+    assert "delet" in qt.event_words("When does GADP delete biometric templates?")
+    assert "delet" in qt.event_words("When are biometric templates deleted at GADP?")
+    assert "close" in qt.event_words("When does the comment period close?")

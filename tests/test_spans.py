@@ -105,3 +105,13 @@ def test_a_sentence_listing_the_asked_things_after_their_noun(sentence, noun, li
     from rag.evidence import lists_after_noun
 
     assert lists_after_noun(sentence, stem(noun)) is lists
+
+
+def test_a_time_said_relative_to_an_event_answers_when():
+    from rag.evidence import answer_spans
+    from rag.query import analyze
+
+    query = analyze("When does the agency delete biometric templates?", None)
+    found = answer_spans("And we now delete biometric templates five years after a case is closed.", query)
+    assert [s.text for s in found] == ["five years"]
+    assert not answer_spans("The pilot will run for five years.", query)  # a length of time, not when
