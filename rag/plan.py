@@ -17,7 +17,7 @@ from index.annotate import Annotation
 from index.text import content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag import discourse
 from rag import question_types as qt
-from rag.abstain import Confidence, answering, focus_names, measure, passage_about_focus
+from rag.abstain import Confidence, answering, focus_names, introduces, measure, passage_about_focus
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
 from rag.mentions import person_noun_pattern
 from rag.people import AUDIENCE
@@ -161,6 +161,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         # "Who disagreed with Owen?": Owen's own sentences cannot hold the answer, however well they match his name.
         acted_on = {(t.session_id, t.key) for t in query.others}
         ranked = [e for e in ranked if (e.passage.chunk.session_id, e.passage.chunk.speaker) not in acted_on] or ranked
+        # Nor is the moderator's introduction of Owen: it names him, and disagrees with nobody.
+        ranked = [e for e in ranked if not introduces(e, resources.introduction_spans)] or ranked
     if query.form == WHO and not query.targets and resources.directory is not None:
         ranked = described_as_asked(query, ranked, resources.directory)
     if query.form in QUOTED_SENTENCES and query.answer_type not in NUMERIC:

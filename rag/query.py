@@ -191,6 +191,12 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     # A follow-up read with the question before it (rag.conversation: "And how many members? — following: ..."): what
     # it asks for is read from its own words, what it is about from both.
     asked = question.split(FOLLOWING, 1)[0] if FOLLOWING in question else question.split(" — ", 1)[0]
+    if asked != question and directory is not None:
+        # "What did Priya say about it — following: Why does Teresa think ...?": the speaker the follow-up names is the
+        # one it asks about; the question before it only says what "it" is.
+        named_now = {(m.speaker.session_id, m.speaker.key) for m in directory.match(asked) if m.how == "name"}
+        if named_now:
+            targets = tuple(t for t in targets if (t.session_id, t.key) in named_now) or targets
     form = qt.question_form(asked)
     others = acted_on_targets(asked, targets, directory) if form == qt.WHO else ()
     targets = tuple(t for t in targets if t not in others)
@@ -204,6 +210,9 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
     named = named_sessions(question, catalog)
     # "In the high-level panel on subsea cables, which minister ...": the words naming the session say where, not what.
     scope = frozenset(w for s in catalog.sessions if s.session_id in named for w in content_words(s.title.replace("_", " ").replace("-", " ")))
+    if not named and others and len({t.session_id for t in others}) == 1 and not targets and len(catalog.sessions) > 1:
+        # "Who disagreed with Samir Haddad?": someone in the session where Samir Haddad spoke.
+        named = (others[0].session_id,)
     return Query(
         question,
         question_kind(asked, bool(targets), answer_type),

@@ -389,3 +389,17 @@ def test_the_reply_to_a_relayed_question_is_the_panelists_answer(corpus_pipeline
 def test_what_a_named_speaker_does_is_their_role(corpus_pipeline):
     answer = ask(corpus_pipeline, "What does Margit Lindqvist do?")
     assert answer.answer.startswith("Margit Lindqvist") and "Chief Information Officer" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, disagreed",
+    [
+        # Two Daniels in two sessions: the one named here spoke in the subsea-cables panel, where Marcus disagreed.
+        ("Who disagreed with Daniel Okafor?", "Marcus Brennan"),
+        # The moderator's introduction names Moses first; it disagrees with nobody.
+        ("Who disagreed with Moses Banda?", "João Carvalho"),
+    ],
+)
+def test_who_disagreed_with_someone_is_found_in_their_session_not_in_their_introduction(corpus_pipeline, question, disagreed):
+    answer = ask(corpus_pipeline, question)
+    assert answer.answer.startswith(disagreed), answer.answer

@@ -409,3 +409,10 @@ def test_a_company_by_the_one_word_of_its_name_that_is_not_a_suffix():
     _, directory = _directory_of("igf2025-town-hall-algorithms-in-public-services.txt")
     assert [m.speaker.key for m in directory.match("Is Veritrace in favour of publishing the source code?")] == ["LUKE BRENNAN"]
     assert not directory.match("Which systems does the city use?")
+
+
+def test_a_follow_up_naming_a_speaker_asks_about_that_speaker(real):
+    # rag.conversation joins a short follow-up to the question before it; the name in the follow-up decides who it asks about.
+    _, directory = real
+    query = analyze("What did Olga Cavalli say about it — following: Why does Christopher Painter think a treaty is premature?", directory)
+    assert {t.key for t in query.targets} == {"OLGA CAVALLI"}
