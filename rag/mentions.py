@@ -127,8 +127,8 @@ class MatchIndex:
             found.update(self.capitalised_words.get(word, ()))
         for i, hits in organisation_hits.items():
             size = self.organisation_size[i]
-            first = organisation_names(self.everyone[i].organisation)[0]
-            if hits >= 2 or (size == 1 and first[0] in capitalised) or (first[0] in capitalised and set(first[1:]) <= COMPANY_SUFFIXES):
+            organisation = self.everyone[i].organisation
+            if hits >= 2 or (size == 1 and organisation_names(organisation)[0][0] in capitalised) or leading_name_word(organisation) in capitalised:
                 found.add(i)
         for token in tokens:
             if token.upper:
@@ -176,6 +176,13 @@ def organisation_names(organisation: str) -> tuple[tuple[str, ...], ...]:
 COMPANY_SUFFIXES = frozenset("systems group technologies technology labs inc ltd limited corporation corp company holdings solutions".split())
 
 
+def leading_name_word(organisation: str) -> str | None:
+    """The one word that names a company whose name is that word and generic suffixes ("Veritrace Systems":
+    veritrace); None for any other name."""
+    first = organisation_names(organisation)[0] if organisation_names(organisation) else ()
+    return first[0] if first and set(first[1:]) <= COMPANY_SUFFIXES else None
+
+
 def names_organisation(organisation: str, word: str) -> bool:
     """An organisation of one name word is that word only when it leads: "Orbitra, a satellite operator" is Orbitra,
     "a natal, the Brazilian telecommunications regulator" is not "Brazilian"."""
@@ -206,10 +213,9 @@ def mentions_organisation(speaker: Speaker, tokens: list[Token], padded: str) ->
         return names_organisation(organisation, words[0]) and any(t.folded == words[0] and t.capitalised for t in tokens)
     hits = [t for t in tokens if t.folded in set(words)]
     if len({t.folded for t in hits}) < 2:
-        # "Veritrace" for "Veritrace Systems": the name's one word that is not a company's generic suffix, capitalised.
-        first = organisation_names(organisation)[0]
-        return (len(hits) > 0 and names_organisation(organisation, first[0]) and set(first[1:]) <= COMPANY_SUFFIXES
-                and any(t.folded == first[0] and t.capitalised and t is not tokens[0] for t in hits))
+        # "Veritrace" for "Veritrace Systems", capitalised and not opening the text.
+        leading = leading_name_word(organisation)
+        return leading is not None and names_organisation(organisation, leading) and any(t.folded == leading and t.capitalised and t is not tokens[0] for t in hits)
     # Two words of the name written capitalised ("the Claimants Union") name it; in lower case, two words of a name
     # are often the session's topic ("algorithms in public services" is not the Public Algorithms Lab): the whole
     # name must be there ("the welfare claimants union").
@@ -248,16 +254,18 @@ def role_title(role: str, acronyms: frozenset[str]) -> tuple[str, ...]:
 
 # Nouns that name a kind of person by what they do, and the words of a role or organisation that make someone one:
 # "the academic" is the professor at a university, "the Kenyan regulator" the Communications Authority's head.
+_COUNCIL = {"council", "councillor", "councilor", "councilman", "councilwoman"}
+_PARLIAMENT = {"parliament", "parliamentarian", "senator", "congressman", "congresswoman", "legislator", "mp"}
 ROLE_KINDS = {
     "academic": {"professor", "lecturer", "researcher", "university", "academic", "scholar"},
     "researcher": {"professor", "researcher", "university", "research", "lab", "laboratory", "institute"},
     "regulator": {"authority", "commission", "regulator", "regulatory", "commissioner"},
     "diplomat": {"ambassador", "embassy", "diplomat", "foreign"},
     "activist": {"activist", "campaigner", "advocacy"},
-    "councillor": {"council", "councillor", "councilor", "councilman", "councilwoman"},
-    "councilor": {"council", "councillor", "councilor", "councilman", "councilwoman"},
-    "parliamentarian": {"parliament", "parliamentarian", "senator", "congressman", "congresswoman", "legislator", "mp"},
-    "lawmaker": {"parliament", "parliamentarian", "senator", "congressman", "congresswoman", "legislator", "mp"},
+    "councillor": _COUNCIL,
+    "councilor": _COUNCIL,
+    "parliamentarian": _PARLIAMENT,
+    "lawmaker": _PARLIAMENT,
     "student": {"student", "phd", "undergraduate", "postgraduate"},
 }
 

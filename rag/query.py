@@ -436,23 +436,12 @@ def question_kind(question: str, names_someone: bool, answer_type: str | None = 
     if ASKS_FOR_PERSON.search(question) and _ATTRIBUTION_VERBS.search(question):
         return WHO_SAID
     # "At which university is Adaeze a researcher?": an organisation or place asked of a named person is who they are.
-    about_them = _PROFILE.search(question) or qt._WHAT_DOES_X_DO.match(question) or (answer_type in (qt.ORGANISATION, qt.PLACE, qt.LOCALITY) and _says_little_else(question))
+    about_them = _PROFILE.search(question) or qt.asks_what_they_do(question) or (answer_type in (qt.ORGANISATION, qt.PLACE, qt.LOCALITY) and qt.says_little_else(question))
     if names_someone and about_them and not _ATTRIBUTION_VERBS.search(question) and not _ACCORDING.search(question):
         return PROFILE
     if names_someone and (_VIEW.search(question) or _ATTRIBUTION_VERBS.search(question)):
         return SPEAKER_VIEW
     return GENERAL
-
-
-# "At which university is Adaeze a researcher?", "Where does Yusuf teach?": the thing asked for, the person and a word
-# or two. "On which webinar platform could Rahul not find the unmute button?" asks about something that happened.
-_WH_PHRASE = re.compile(rf"\b(?:which|what|where)\b(?:\s+[\w-]+){{0,3}}?\s+{qt._AUXILIARY}\b", re.I)
-PROFILE_OTHER_WORDS = 2
-
-
-def _says_little_else(question: str) -> bool:
-    rest = _WH_PHRASE.sub(" ", question, count=1)
-    return len([w for w in re.findall(r"[\w\u2011-]+", rest) if w[0].islower() and w.lower() not in STOPWORDS and w.lower() not in FUNCTION_WORDS]) <= PROFILE_OTHER_WORDS
 
 
 NAMED_AND_DESCRIBED = 4.0  # a name (2 or 3 points) and a description that fits the same speaker (2 or more)

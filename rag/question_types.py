@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, numbers_in, stem, words
+from rag.people import FUNCTION_WORDS
 from rag.spans import COUNT, DATE, DURATION, LOCALITY, MEASURE, MONEY, NAME, ORGANISATION, PERSON, PLACE, PRICE, QUANTITY, SHARE, YEAR
 
 STANCE = "stance"
@@ -95,11 +96,28 @@ def question_form(question: str) -> str:
     if _is_list(question):
         return LIST
     # "What role should the media play, according to X?" asks for X's view, not X's role.
-    if (_ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question)) or _WHAT_DOES_X_DO.match(question):
+    if (_ROLE.search(question) and re.match(r"^\s*(?:what|which)\b", question, re.I) and not _ACCORDING.search(question)) or asks_what_they_do(question):
         return ROLE
     if _VIEW_FORM.search(question):
         return VIEW
     return FACT
+
+
+def asks_what_they_do(question: str) -> bool:
+    """"What does Teresa Koval do?": a named person's job."""
+    return _WHAT_DOES_X_DO.match(question) is not None
+
+
+# "At which university is Adaeze a researcher?", "Where does Yusuf teach?": the thing asked for, the person and a word
+# or two. "On which webinar platform could Rahul not find the unmute button?" asks about something that happened.
+_WH_PHRASE = re.compile(rf"\b(?:which|what|where)\b(?:\s+[\w-]+){{0,3}}?\s+{_AUXILIARY}\b", re.I)
+PROFILE_OTHER_WORDS = 2
+
+
+def says_little_else(question: str) -> bool:
+    """Do at most PROFILE_OTHER_WORDS lower-case content words stand beside the wh-phrase and the names?"""
+    rest = _WH_PHRASE.sub(" ", question, count=1)
+    return len([w for w in re.findall(r"[\w\u2011-]+", rest) if w[0].islower() and w.lower() not in STOPWORDS and w.lower() not in FUNCTION_WORDS]) <= PROFILE_OTHER_WORDS
 
 
 def asked_noun(question: str) -> str | None:
