@@ -174,6 +174,7 @@ def _window_cosines(candidates: list[tuple[Passage, int, int]], vectors: np.ndar
 
 
 def _introduces(passage: Passage, a: int, b: int, introductions: set[tuple[str, int, int]]) -> bool:
+    """Does the sentence (a, b) of `passage` overlap one of the (session, start, end) spans?"""
     chunk = passage.chunk
     return any(session == chunk.session_id and chunk.start_char + a < end and start < chunk.start_char + b for session, start, end in introductions)
 
@@ -253,6 +254,7 @@ def select_evidence(
     introductions: frozenset[tuple[str, int, int]] = frozenset(),
     about: Callable[[Passage], bool] | None = None,
     moderators: frozenset[tuple[str, str]] = frozenset(),
+    read_out: frozenset[tuple[str, int, int]] = frozenset(),
 ) -> list[Evidence]:
     """The `limit` sentences of `passages` that best answer `query` (rag.query.Query), best first.
 
@@ -262,7 +264,8 @@ def select_evidence(
     number) of the turns the question points at ("final recommendation": the speaker's last turn); `introductions`:
     (session, start, end) of the passages introducing the speaker a question is about; `about`: whether a passage's
     turn is about the names the question uses (None: the question uses none); `moderators`: (session, speaker key) of
-    the sessions' moderators; `limit` None: every sentence."""
+    the sessions' moderators; `read_out`: (session, start, end) of the questions a moderator reads out for someone
+    else, which, like a sentence ending in "?", ask rather than answer; `limit` None: every sentence."""
     candidates = candidate_sentences(passages)
     if not candidates:
         return []
@@ -295,13 +298,16 @@ def select_evidence(
             + RANK_WEIGHT / (1 + passage.rank)
         )
         typed = answer_spans(sentence, query)
+        if query.answer_type == sp.COUNT and query.counted:
+            # "following 64 community networks" is no count of the people following
+            typed = [s for s in typed if s.kind != sp.COUNT or not counts_something_else(sentence, s, query.counted)]
         counts_asked = bool(query.counted | query.measured) and any(near(sentence, s, query.counted | query.measured) for s in typed)
         # "We are three minutes over." is short, and a whole answer to "by how many minutes ..."; so is "The survey was in
         # 2023." to "In which year was the survey carried out?".
         whole = counts_asked or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
         if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not whole:
             score -= 1.0
-        if sentence.rstrip().endswith("?"):
+        if sentence.rstrip().endswith("?") or (read_out and _introduces(passage, a, b, read_out)):
             score -= QUESTION_PENALTY
         if passage.chunk.speaker in focus:
             score += FOCUS_BONUS

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from index.annotate import Annotation
+from index.annotate import RELAYED, Annotation
 from index.text import content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag import discourse
 from rag import question_types as qt
@@ -62,6 +62,11 @@ class Resources:
         if self.directory is None:
             return frozenset()
         return frozenset((s.session_id, a, b) for s in self.directory.entries.values() for a, b in s.introductions)
+
+    @cached_property
+    def read_out_spans(self) -> frozenset[tuple[str, int, int]]:
+        """(session, start, end) of every question a moderator reads out for someone else (index.annotate RELAYED)."""
+        return frozenset((a.session_id, a.start, a.end) for a in self.annotations if a.kind == RELAYED)
 
     def askers_in(self, session_id: str, turn_no: int) -> str:
         """The names of the people whose questions the turn reads out or asks ("" when none): looked up, not searched,
@@ -139,6 +144,16 @@ class AnswerPlan:
         return bool(self.evidence) and self.draft is None and self.form in FORM_INSTRUCTIONS
 
 
+def asks_about_questions(query) -> bool:
+    """Is the question about the questions asked ("Who asked whether ...", "What did the researcher ask ...", "Which
+    questions did Kwame read out?")? Then a question read out can be its answer."""
+    return query.asks_asker or query.asks_relayer or query.asks_relayed or bool(_ASKS.search(query.text) or _ABOUT_QUESTIONS.search(query.text))
+
+
+# "the question from Benin", "How did Olga respond to the proposal": the question read out is what is answered.
+_ABOUT_QUESTIONS = re.compile(r"\b(?:questions?|respond(?:s|ed)?|responses?|repl(?:y|ied|ies)|answer(?:s|ed)?|react(?:s|ed)?|reactions?)\b", re.I)
+
+
 def plan_answer(query, passages: list[Passage], resources: Resources, sentences: int = 3) -> AnswerPlan:
     """Pick the answer's supporting sentences from `passages`, decide the answer when the turns' annotations do, and
     measure the confidence."""
@@ -156,6 +171,7 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     ranked = select_evidence(
         query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
         turns=frozenset(turns), introductions=introductions, about=about, moderators=resources.moderators(),
+        read_out=frozenset() if asks_about_questions(query) else resources.read_out_spans,
     )
     if query.others:
         # "Who disagreed with Owen?": Owen's own sentences cannot hold the answer, however well they match his name.

@@ -286,9 +286,9 @@ def counted_nouns(question: str) -> frozenset[str]:
         for word in words(question[counted.start(1) :])[1:COUNTED_WORDS]:
             if word not in STOPWORDS:
                 after.append(word)
-            if word.endswith("ed"):
-                break  # the verb: what follows is what they did it to ("followed the open forum")
-        return frozenset({stem(head), *map(stem, after)})
+            if word.endswith(("ed", "ing")):
+                break  # the verb: what follows is what they did it to ("followed the open forum", "were following")
+        return frozenset({stem(head), *map(stem, after), *map(stem, PEOPLE_COUNTED_AS)})
     return frozenset({stem(head)}) if head else frozenset()
 
 
@@ -311,6 +311,9 @@ _SAID_AS_AMOUNT = frozenset("money time funding cash capital more less".split())
 
 
 _ANYONE = frozenset("people persons individuals".split())
+# "How many people were following online?" is answered by "around 60 participants": a count of people is said as a
+# count of what those people are.
+PEOPLE_COUNTED_AS = frozenset("people participants attendees respondents delegates users residents inhabitants".split())
 COUNTED_WORDS = 6  # the words after "how many people" that say who is counted
 
 

@@ -78,6 +78,7 @@ _ORGANISATION_WORDS = frozenset(
     partnership initiative programme program project observatory""".split()
 )
 _PLACE_CUE = re.compile(r"\b(?:in|from|at|based\s+in|near|to|off)\s+(?:the\s+)?$", re.I)
+_YEAR_RANGE = re.compile(r"(?:between|from)\s+((?:19|20)\d\d)\s*(?:and|to|-|–)\s*(?:19|20)\d\d", re.I)
 _LEADING_YEAR = re.compile(r"^(?:19|20)\d\d(?=\s+(?:a|in|on|at|the|and|to|we|when|was|of)\b|$)")
 _CURRENCY_WORD = re.compile(r"^\s*(?:u\.?s\.?\s+)?(?:[a-z]+\s+)?(?:dollars?|euros?|pounds?|shillings?|naira|rupees?|pesos?|reais|real|francs?|cedis?|rand|yen|yuan)\b", re.I)
 # "a three-year moratorium", "an 18-month audit": a duration written as an adjective
@@ -196,6 +197,7 @@ def _quantities(sentence: str) -> list[Span]:
         return found
     for quantity in quantities:
         start, end = quantity.span
+        start = max(start, 0)  # quantulum3 starts a range that opens the sentence ("Between 2023 and 2025") at -1
         unit = quantity.unit.name or ""
         entity = getattr(quantity.unit.entity, "name", "") or ""
         if sentence[end - 2 : end + 2] == " U.S":  # "38 million U.S. dollars": the U is the country, not a unit
@@ -205,6 +207,10 @@ def _quantities(sentence: str) -> list[Span]:
         if not re.search(r"\d|[a-z]", surface, re.I):
             continue
         unit_words = set(unit.split())
+        years = _YEAR_RANGE.fullmatch(surface)
+        if years:  # "between 2023 and 2025": a span of years, not a count
+            found.append(Span(YEAR, start, end, surface, float(years.group(1))))
+            continue
         year = _LEADING_YEAR.match(surface)
         if year and not _is_money(surface, unit, entity, before, after) and not re.search(r"%|percent", surface, re.I):
             found.append(Span(YEAR, start, start + year.end(), year.group(0), float(year.group(0))))  # "2019 a ship", "2018 in Kib"

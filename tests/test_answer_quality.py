@@ -278,3 +278,17 @@ def test_a_sentence_whose_subject_is_a_pronoun_refers_back(sentence, refers_back
     from rag.evidence import REFERS_BACK
 
     assert bool(REFERS_BACK.match(sentence)) is refers_back
+
+
+def test_a_count_of_something_else_beside_the_asked_words_does_not_answer_how_many(pipeline):
+    # "following 64 community networks" shares "following" with the question but counts networks; "60 participants"
+    # counts people. Two passages of one made-up turn, scored as the answer stage scores sentences.
+    from index.types import Chunk
+    from rag.types import Passage
+
+    question = "How many people were following the workshop online at the start?"
+    query = pipeline.retriever.analyze(question)
+    texts = ["At the start our lab was following 64 community networks online in 19 countries.", "We have around 60 participants connected right now."]
+    passages = [Passage(Chunk(f"s:{i}:0", "s", "A workshop", "SPEAKER", "Speaker", i, 1000 * i, 1000 * i + len(t), t), 1.0, i + 1) for i, t in enumerate(texts)]
+    ranked = ev.select_evidence(query, passages, pipeline.embedder, pipeline._resources().weights, limit=None)
+    assert "60 participants" in ranked[0].text, [(e.text, round(e.score, 3)) for e in ranked]

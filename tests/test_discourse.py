@@ -403,3 +403,11 @@ def test_what_a_named_speaker_does_is_their_role(corpus_pipeline):
 def test_who_disagreed_with_someone_is_found_in_their_session_not_in_their_introduction(corpus_pipeline, question, disagreed):
     answer = ask(corpus_pipeline, question)
     assert answer.answer.startswith(disagreed), answer.answer
+
+
+def test_a_question_read_out_for_someone_else_does_not_answer_a_question_on_its_topic(corpus_pipeline):
+    # Mehdi reads out "She asks how long, on average, a cross-border complaint takes to resolve": it shares every word
+    # with the question and answers nothing; Miguel's figure does.
+    answer = ask(corpus_pipeline, "How long does a cross-border complaint take on average through the network's cooperation procedure?")
+    assert "months" in answer.answer, answer.answer
+    assert not any(" asks " in c.quote for c in answer.citations), [c.quote for c in answer.citations]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from index.text import stem
 from rag import question_types as qt
 from rag.query import named_sessions
 
@@ -61,14 +62,19 @@ def test_the_type_of_the_thing_asked_for(question, answer_type):
     assert qt.answer_type(question, qt.question_form(question)) == answer_type
 
 
+# A count of people is said as a count of what they are: "around 60 participants connected".
+PEOPLE = {stem(w) for w in qt.PEOPLE_COUNTED_AS}
+
+
 @pytest.mark.parametrize(
     ("question", "counted", "measured"),
     [
         ("How many national CERTs are there in the region?", {"certs"}, set()),
         # People are counted by what they are or did: "412 respondents with disabilities".
-        ("How many people with disabilities responded to the survey?", {"peopl", "disab", "respo"}, set()),
-        # ... up to the verb: not by what they did it to ("the open forum").
-        ("How many people followed the open forum online?", {"peopl", "follo"}, set()),
+        ("How many people with disabilities responded to the survey?", {"disab", "respo"} | PEOPLE, set()),
+        # ... up to the verb: not by what they did it to ("the open forum", "the workshop").
+        ("How many people followed the open forum online?", {"follo"} | PEOPLE, set()),
+        ("How many people were following the workshop online at the start?", {"follo"} | PEOPLE, set()),
         ("What is the average age of the ships?", set(), {"age"}),
         # A quantity a service is measured by, asked as "what X does ...": an amount that stands by that word.
         ("What latency does the satellite plan offer?", set(), {"laten"}),

@@ -31,6 +31,8 @@ def kinds(sentence: str) -> list[tuple[str, str]]:
         # A spelled number joined by a caption's U+2011 hyphen is one number, and keeps the caption's spelling.
         ("Thirty\u2011eight days until the cable was repaired on the 22nd of February.", ("duration", "Thirty\u2011eight days")),
         ("We have twenty\u2011three member authorities.", ("count", "twenty\u2011three")),
+        # A range of years is a time, not a count of anything.
+        ("Between 2023 and 2025, our lab has been following 64 community networks.", ("year", "Between 2023 and 2025")),
     ],
 )
 def test_spans_of_each_kind(sentence, expected):
