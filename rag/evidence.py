@@ -281,7 +281,7 @@ def select_evidence(
     focus_stems = frozenset(stem(w) for w in query.focus)
     about_passage: dict[str, bool] = {}
     # "What three levels of resources ...": the sentence that counts the same number of the asked noun enumerates them.
-    enumerated = {noun_stem} if query.form == LIST and noun_stem and query.numbers else None
+    enumerated = {noun_stem} | ANNOUNCED_ITEMS if query.form == LIST and noun_stem and query.numbers else None
     scored = []
     for (passage, a, b), cosine, joined in zip(candidates, dense, window):
         sentence = passage.chunk.text[a:b]
@@ -304,7 +304,9 @@ def select_evidence(
         counts_asked = bool(query.counted | query.measured) and any(near(sentence, s, query.counted | query.measured) for s in typed)
         # "We are three minutes over." is short, and a whole answer to "by how many minutes ..."; so is "The survey was in
         # 2023." to "In which year was the survey carried out?".
-        whole = counts_asked or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
+        # Nor is "Two things." to "What two measures ...": it announces the items that follow.
+        announces = bool(enumerated) and counts(sentence, enumerated, frozenset(), query.numbers)
+        whole = counts_asked or announces or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
         if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not whole:
             score -= 1.0
         if sentence.rstrip().endswith("?") or (read_out and _introduces(passage, a, b, read_out)):
@@ -337,11 +339,16 @@ def select_evidence(
                 score += LIST_BONUS  # "based on ethical principles, the respect for the child, shared responsibility, ..."
         if query.acronyms and any(abbreviates(acronym, name) for acronym in query.acronyms for name in names_in(sentence)):
             score += EXPANSION_BONUS
-        if enumerated and counts(sentence, enumerated, frozenset(), query.numbers):
+        if announces:
             score += COUNTED_BONUS
         scored.append(Evidence(passage, a, b, score))
     scored.sort(key=lambda e: -e.score)
     return scored if limit is None else scored[:limit]
+
+
+# "What two measures did Brazil take?" is answered by "we did two things. First, ... Second, ...": a speaker announces
+# the items of a list by a word that says nothing of what they are.
+ANNOUNCED_ITEMS = frozenset(stem(w) for w in "things points ways steps".split())
 
 
 def lists_after_noun(sentence: str, noun_stem: str) -> bool:

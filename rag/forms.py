@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from index.text import NUMBER_WORDS, STOPWORDS, content_words, fold, numbers_in, sentence_spans, stem, words
 from rag.cite import Grounding, check_grounding
-from rag.evidence import COURTESY, GIVES_REASON, REFERS_BACK, Evidence, answer_spans, sentence_after, sentence_before
+from rag.evidence import ANNOUNCED_ITEMS, COURTESY, GIVES_REASON, REFERS_BACK, Evidence, answer_spans, sentence_after, sentence_before
 from rag.spans import NUMERIC, Span
 from rag.question_types import FACT, LIST, NUMBER, VIEW, WHO
 from rag.types import Passage
@@ -374,6 +374,10 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
         core = clause
     elif form == NUMBER:
         core = number_clause(best.text) or core
+    items = listed_after(best, query) if form in (LIST, VIEW, FACT) and core == best.text else None
+    if items:
+        # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.
+        return Draft(_attributed(f"{best.text} {items}", best, directory), [best], QUOTE, notes, Grounding(True, 1.0), f"{best.text} {items}")
     quoted = sorted(_quoted_sentences(form, evidence, alongside), key=lambda e: e.start) if form in QUOTED_SENTENCES else [best]
     beside = " ".join(e.text for e in quoted)
     if form in QUOTED_SENTENCES and core == best.text and query.position:
@@ -391,10 +395,6 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
         after = sentence_after(best.passage.chunk.text, best.end)
         if GIVES_REASON.search(after):
             core = f"{best.text} {after}"
-    items = listed_after(best, query) if form in (LIST, VIEW, FACT) and core == best.text else None
-    if items:
-        # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.
-        return Draft(_attributed(f"{best.text} {items}", best, directory), [best], QUOTE, notes, Grounding(True, 1.0), f"{best.text} {items}")
     return Draft(_attributed(brief(core, query), best, directory), [best], QUOTE, notes, Grounding(True, 1.0), beside)
 
 
@@ -409,14 +409,27 @@ def listed_after(best: Evidence, query) -> str | None:
     sentence = best.text.rstrip()
     noun = stem(query.noun) if query.noun else None
     announced = next((n for n in query.numbers if n.isdigit() and 1 < int(n) <= LISTED_SENTENCES), None)
-    counted = announced and noun and re.search(rf"\b(?:{'|'.join(_NUMBER_NAMES.get(announced, ()))}|{announced})\s+(?:\w+\s+)?{re.escape(query.noun[:5])}", sentence, re.I)
+    number = rf"\b(?:{'|'.join(_NUMBER_NAMES.get(announced, ()))}|{announced})\s+"
+    # The noun asked for ("two measures", "three big problems"), or, right after the number and ending its clause, a
+    # word saying nothing of the items ("we did two things.", "Three things, very concretely."); "at two different
+    # points." is no announcement.
+    generic = "|".join(f"{w}\\w*" for w in sorted(ANNOUNCED_ITEMS))
+    counted = announced and noun and re.search(rf"{number}(?:(?:\w+\s+)?{re.escape(query.noun[:5])}|(?:{generic})(?=\s*(?:[.:,;]|$)))", sentence, re.I)
     missing = _ANNOUNCES_MISSING.search(sentence) if not counted else None
     if missing:
         announced = _NUMBER_VALUES[missing.group(1).lower()]
     if not counted and not missing and not sentence.endswith(":"):
         return None
     following = [text[a:b] for a, b in sentence_spans(text) if a >= best.end]
+    ordinals = [s for s in following if ORDINAL_ITEM.match(s)]
+    if len(ordinals) >= 2:
+        # "Two things. First, we created a permit desk. A permit used to take three weeks. ... Second, ...": the items
+        # are the sentences their ordinals open, not the ones that explain them.
+        return " ".join(ordinals[: int(announced) if announced else LISTED_SENTENCES])
     return " ".join(following[: int(announced) if announced else LISTED_SENTENCES]) or None
+
+
+ORDINAL_ITEM = re.compile(r"\s*(?:and\s+)?(?:first|second|third|fourth|finally|lastly)(?:ly)?\b", re.I)
 
 
 # "Two things are missing, and they are not small.", "Abena listed the criteria, and one is missing.": the next sentences

@@ -21,7 +21,7 @@ from rag.abstain import Confidence, answering, focus_names, introduces, measure,
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
 from rag.mentions import person_noun_pattern
 from rag.people import AUDIENCE
-from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, QUOTED_SENTENCES, Draft, Person, brief, listed_after, profile_answer, speaker_of, tight_context
+from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, LISTED_SENTENCES, ORDINAL_ITEM, QUOTED_SENTENCES, Draft, Person, brief, listed_after, profile_answer, speaker_of, tight_context
 from rag.question_types import FACT, LIST, ROLE, STANCE, VIEW, WHO
 from rag.spans import NUMERIC, of_kind, spans_in
 from rag.types import Passage
@@ -188,11 +188,12 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         quoting = next((e for e in ranked if any(fold(q) in fold(e.text) for q in query.quoted)), None)
         if quoting is not None:
             ranked = [quoting] + [e for e in ranked if e is not quoting]
+    announcing = None
     if (query.form == LIST and query.numbers) or (query.form in (VIEW, FACT) and query.answer_type is None):
         # "What three problems ...": the sentence announcing three problems leads, and the answer reads on into them; so
         # does "two things are missing" for "What did Inès say was missing ...?".
         searched = ranked[:ANNOUNCING_SENTENCES] if query.form == LIST else [e for e in ranked if ranked and e.passage.chunk.chunk_id == ranked[0].passage.chunk.chunk_id]
-        announcing = next((e for e in searched if listed_after(e, query) and (query.form == LIST or _shares_focus(e, query))), None)
+        announcing = next((a for e in searched for a in (e, *announced_before(e)) if listed_after(a, query) and (query.form == LIST or _shares_focus(e, query))), None)
         if announcing is not None:
             ranked = [announcing] + [e for e in ranked if e is not announcing]
     notes: list[str] = []
@@ -201,7 +202,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     found = True
     if draft is None:
         # The answer rests on the best sentence that can answer (rag.abstain.answering), not merely the best-scored one.
-        lead = answering(query, ranked, resources, resources.name_max_share)
+        # A sentence announcing the list asked for ("Two things.") answers with the items it announces.
+        lead = ranked[0] if announcing is not None else answering(query, ranked, resources, resources.name_max_share)
         found = lead is not None
         if lead is not None and lead is not ranked[0]:
             ranked = [lead] + [e for e in ranked if e is not lead]
@@ -222,6 +224,15 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
         # so does one from the turn the question points at ("Chris Painter's final message"), whatever its words.
         confidence = dataclasses.replace(confidence, coverage=max(confidence.coverage, 1.0))
     return AnswerPlan(query, evidence, confidence, draft, alongside, notes, correction[0] if correction else None)
+
+
+def announced_before(item: Evidence) -> list[Evidence]:
+    """For an item of a list ("Second, from 2026, every operator must ..."), the sentences of its passage before it,
+    nearest first, among which the one announcing the list ("Two things.") may be; none for any other sentence."""
+    if not ORDINAL_ITEM.match(item.text):
+        return []
+    spans = [(a, b) for a, b in sentence_spans(item.passage.chunk.text) if b <= item.start]
+    return [Evidence(item.passage, a, b, item.score) for a, b in spans[::-1][:LISTED_SENTENCES]]
 
 
 def described_as_asked(query, ranked: list[Evidence], directory) -> list[Evidence]:

@@ -248,6 +248,33 @@ def test_a_list_question_reads_on_into_the_items_a_sentence_announces(corpus_pip
     assert "The permit" in answer.answer and "The insurance" in answer.answer
 
 
+@pytest.mark.parametrize(
+    "question, items",
+    [
+        # "Two things. First, ... A repair permit used to take three weeks. Now it's 72 hours. Second, ...": the items
+        # are the sentences the ordinals open, announced by a word that says nothing of them.
+        ("Which two steps did the Kenyan regulator take after the cables were cut off Durban?", ("one‑stop permit desk", "two different cable systems")),
+        ("What two things did Brazil do for non-profit community networks?", ("secondary use of spectrum", "spectrum fees")),
+    ],
+)
+def test_a_list_announced_as_so_many_things_reads_on_into_its_ordinal_items(corpus_pipeline, question, items):
+    answer = ask(corpus_pipeline, question)
+    assert all(item in answer.answer for item in items), answer.answer
+
+
+def test_a_number_that_is_not_followed_by_the_word_for_the_items_announces_no_list():
+    from index.types import Chunk
+    from rag.evidence import Evidence
+    from rag.forms import listed_after
+    from rag.query import analyze
+    from rag.types import Passage
+
+    text = "Second, every operator must have capacity landing at two different points. No more single points of failure."
+    end = text.index(".") + 1
+    passage = Passage(Chunk("s:1:0", "s", "A panel", "SPEAKER", "Speaker", 1, 0, len(text), text), 1.0, 1)
+    assert listed_after(Evidence(passage, 0, end, 1.0), analyze("What two measures did the regulator take?", None)) is None
+
+
 def test_a_description_of_the_person_named_picks_them_out(corpus_pipeline):
     # Two Joãos, and five speakers from a regulator: "the Brazilian regulator" describes the João who works at one.
     query = corpus_pipeline.retriever.analyze("What is João's job at the Brazilian regulator?")
