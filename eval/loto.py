@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import statistics
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -166,19 +167,32 @@ class Signals:
 
 
 def choose(by_weights: dict[int, dict[str, list[Record]]], training: Sequence[str]) -> tuple[int, dict, float]:
-    """(weights index, thresholds, utility) doing best on the `training` sets. Among rules doing equally well, the one
-    refusing more of the unanswerable questions: a tie means the refusals it adds cost as many answers as they save,
-    and the targets ask more of "not covered" (0.80) than the refusals stay under theirs. Before this tie-break the
-    first rule in grid order won, the lowest thresholds, and two folds dropped a threshold altogether (docs/eval.md)."""
-    best, best_key = None, None
+    """(weights index, thresholds, utility) doing best on the `training` sets. Among rules doing equally well, the ones
+    refusing more of the unanswerable questions: a tie means the refusals they add cost as many answers as they save,
+    and the targets ask more of "not covered" (0.80) than the refusals stay under theirs. Rules still tied refuse the
+    same questions of the training sets, which cannot tell them apart: the thresholds taken are the middle of the range
+    they leave open (`middle_of_tie`), not its edge. Before 2026-12-06 the first in grid order won, the lowest: two folds
+    whose training sets had no question between 0.0 and the default dropped a threshold altogether (docs/eval.md)."""
+    scored = []
     for index, per_set in by_weights.items():
         signals = Signals.of({name: per_set[name] for name in training})
         for thresholds in threshold_configs():
             value, _, caught = signals.utility(thresholds)
-            key = (round(value, 9), round(caught, 9))
-            if best_key is None or key > best_key:
-                best, best_key = (index, thresholds, value), key
-    return best
+            scored.append(((round(value, 9), round(caught, 9)), index, thresholds, value))
+    best_key = max(key for key, *_ in scored)
+    tied = [(index, thresholds, value) for key, index, thresholds, value in scored if key == best_key]
+    return middle_of_tie(tied)
+
+
+def middle_of_tie(tied: list[tuple[int, dict, float]]) -> tuple[int, dict, float]:
+    """Of rules tied on the training sets (grid order), those of the first tied weights and answer-type check: the
+    median similarity floor among them, then the median coverage floor among those with it (the lower median of an
+    even count)."""
+    index, first, _ = tied[0]
+    same = [t for t in tied if t[0] == index and t[1]["abstain_on_answer_type"] == first["abstain_on_answer_type"]]
+    floor = statistics.median_low(sorted({t[1]["abstain_threshold"] for t in same}))
+    coverage = statistics.median_low(sorted({t[1]["abstain_min_coverage"] for t in same if t[1]["abstain_threshold"] == floor}))
+    return next(t for t in same if t[1]["abstain_threshold"] == floor and t[1]["abstain_min_coverage"] == coverage)
 
 
 def run(settings: Settings, progress=None, weight_grid: dict | None = None) -> dict:

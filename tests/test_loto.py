@@ -47,3 +47,24 @@ def test_thresholds_are_chosen_without_the_held_out_transcript(report):
     for name, fold in report["folds"].items():
         assert name not in fold["training"] and len(fold["training"]) == len(report["folds"]) - 1, name
     assert len(report["folds"]) == 5
+
+
+def _record(set_name: str, answerable: bool, similarity: float, coverage: float, right: bool = True) -> loto.Record:
+    question = {"id": "q", "question": "?", "answers": ["yes"] if answerable else [], "evidence": []}
+    result = {"answer": "yes" if right else "no", "abstained": False, "citations": [],
+              "confidence": {"similarity": similarity, "coverage": coverage, "type_found": True}}
+    return loto.Record(set_name, question, result)
+
+
+def test_thresholds_the_training_sets_cannot_tell_apart_are_taken_from_the_middle_of_their_range():
+    # Every answerable question has similarity 0.5 and coverage 0.6, every unanswerable one 0.1 and 0.5: any similarity
+    # floor from 0.2 to 0.45 and any coverage floor up to 0.5 give the same answers. The choice is the middle of that
+    # range, not its lowest corner (which would drop the coverage floor altogether).
+    records = [_record("a", True, 0.5, 0.6), _record("a", False, 0.1, 0.5), _record("b", True, 0.5, 0.6), _record("b", False, 0.1, 0.5)]
+    by_weights = {0: {"a": records[:2], "b": records[2:]}}
+    _, thresholds, value = loto.choose(by_weights, ["a", "b"])
+    assert value == 1.0
+    floors = [t for t in loto.THRESHOLD_GRID["abstain_threshold"] if 0.1 < t <= 0.5]
+    assert thresholds["abstain_threshold"] == floors[(len(floors) - 1) // 2]
+    coverages = [c for c in loto.THRESHOLD_GRID["abstain_min_coverage"] if c <= 0.6]
+    assert 0.0 < thresholds["abstain_min_coverage"] == coverages[(len(coverages) - 1) // 2]
