@@ -202,6 +202,12 @@ class Pipeline:
         if first is not None and not first.abstained:
             # Each part answered on its own, the second as a follow-up to the first ("..., and what did he want added?").
             # When the first part alone is not covered, the question is answered whole, as one.
+            if answers_why(parts[1], first):
+                # "Roughly what share of costs is power, and why is it so low?": "Power is maybe 15 percent, because we
+                # are mostly solar" answers both parts.
+                answer = dataclasses.replace(first, question=question)
+                yield answer.answer, answer
+                return
             second = self.ask(parts[1], speaker=speaker, k=k, generator=generator, session=session, history=[*history, first.to_dict()])
             answer = joined_answer(question, first, second, parts[1])
             yield answer.answer, answer
@@ -311,6 +317,14 @@ class Pipeline:
 def _as_passage(found):
     """index.store.CorpusIndex.locate's chunk as a Passage (unranked: retrieval did not return it)."""
     return None if found is None else (Passage(found[0], 0.0, 0, 0.0), found[1], found[2])
+
+
+def answers_why(second_part: str, first: Answer) -> bool:
+    """Is the second part of a question a "why", which the answer to the first part already answers with a reason?"""
+    from rag.evidence import GIVES_REASON
+    from rag.question_types import asks_reason
+
+    return asks_reason(second_part) and GIVES_REASON.search(first.answer) is not None
 
 
 def joined_answer(question: str, first: Answer, second: Answer, second_part: str) -> Answer:

@@ -176,3 +176,11 @@ def test_a_two_part_question_answers_both_parts_each_with_its_citation(corpus_pi
     answer = corpus_pipeline.ask("Who took issue with the chair's list of membership criteria, and which criterion did he say was missing?", generator="extractive")
     assert answer.answer.startswith("Yusuf Adeyemi") and "Which criterion did Yusuf Adeyemi say" in answer.resolved_question
 
+
+
+def test_a_why_part_already_answered_by_the_first_parts_reason_adds_nothing(corpus_pipeline):
+    # "Power is maybe 15 percent, because we are mostly solar" answers both parts; asked on its own, "why is it so low?"
+    # found a sentence that says nothing ("(Laughter) So, Tunza Mesh.").
+    answer = corpus_pipeline.ask("About what share of Tunza Mesh's costs goes on power, and why is it that low?", generator="extractive")
+    assert "15 percent" in answer.answer and "because" in answer.answer, answer.answer
+    assert len(answer.citations) == 1 and len(answer.answer.splitlines()) == 1, answer.answer
