@@ -202,6 +202,9 @@ ANSWER_WORDS = 40
 ANNOUNCING_COST = 1.0  # one focus word's worth
 
 
+ITEM_VALUE = 0.1  # less than a word of the question: items never outweigh what the question asks about
+
+
 def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
     """`text` cut to at most `limit` words: the run of its clauses that holds most of the question's focus words (and
     the thing asked for), marked with "…" where it was cut."""
@@ -223,7 +226,9 @@ def brief(text: str, query=None, limit: int = ANSWER_WORDS) -> str:
         # stops after naming what a list question asks for, before the items.
         announces = text[b : b + 1] == ":" or re.match(r"\s*,?\s*but\b", text[b:], re.I) is not None
         names_list = listed is not None and b < len(text) and listed in {stem(w) for w in words(text[a:b].rsplit(",", 1)[-1])}
-        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) - 0.01 * a / max(1, len(text)) - ANNOUNCING_COST * (announces or names_list)
+        # A list question's answer is its items: of runs holding as many of the question's words, the one with more.
+        items = ITEM_VALUE * text.count(",", a, b) if query is not None and query.form == LIST else 0.0
+        return len(focus & said) + sum(2 for s in typed if a <= s.start < b) + items - 0.01 * a / max(1, len(text)) - ANNOUNCING_COST * (announces or names_list)
 
     best = None
     for i in range(len(pieces)):

@@ -128,7 +128,13 @@ def asked_noun(question: str) -> str | None:
     return None if noun is None or noun[0].isupper() else noun.lower()
 
 
+# "What would each entry in the register contain?": what something is made of is a list of its parts.
+_ASKS_CONTENTS = re.compile(r"^\s*what\s+(?:would|does|do|did|will|should|must|could|can)\b.*\b(?:contain|include|consist\s+of|comprise)\s*\??\s*$", re.I)
+
+
 def _is_list(question: str) -> bool:
+    if _ASKS_CONTENTS.search(question):
+        return True
     head = _LIST_HEAD.search(question)
     if head is None:
         return False

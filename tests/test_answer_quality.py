@@ -251,6 +251,12 @@ def test_a_short_answer_to_a_list_question_does_not_stop_before_the_items():
             "every meeting platform that our clients ask us about.")
     short = brief(text, analyze("Which screen readers does Rahul use?", None))
     assert "NVDA on my laptop and VoiceOver on my phone" in short
+    # Of runs holding as many of the question's words, the one with more of the items.
+    text = ("What we proposed to the council is that each entry will have the purpose of the system, the legal basis, the "
+            "data sources, the vendor, whether a human reviews every decision, the impact assessment, the date of the last "
+            "audit, and a named contact person in the city, a real person with an e-mail address.")
+    short = brief(text, analyze("What would each entry in the proposed register contain?", None))
+    assert "each entry will have the purpose of the system, the legal basis, the data sources" in short, short
 
 
 def test_a_short_answer_holding_no_word_of_the_question_is_the_sentences_opening_not_a_fragment():

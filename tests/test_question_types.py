@@ -276,3 +276,10 @@ def test_what_happens_in_a_when_question():
     assert "delet" in qt.event_words("When does GADP delete biometric templates?")
     assert "delet" in qt.event_words("When are biometric templates deleted at GADP?")
     assert "close" in qt.event_words("When does the comment period close?")
+
+
+def test_what_something_contains_is_a_list_of_its_parts():
+    assert qt.question_form("What would each entry in the proposed register contain?") == qt.LIST
+    assert qt.question_form("What does the pilot's second phase include?") == qt.LIST
+    assert qt.question_form("What did the audit find?") != qt.LIST
+    assert qt.question_form("Does the register include the vendor?") != qt.LIST  # yes or no
