@@ -279,6 +279,7 @@ def select_evidence(
     question_weight = sum(weights.weight(w) for w in question_words) or 1.0
     noun_stem = stem(query.noun) if query.noun else None
     focus_stems = frozenset(stem(w) for w in query.focus)
+    name_stems = frozenset(stem(w) for name in query.names for w in content_words(name))
     about_passage: dict[str, bool] = {}
     # "What three levels of resources ...": the sentence that counts the same number of the asked noun enumerates them.
     enumerated = {noun_stem} | ANNOUNCED_ITEMS if query.form == LIST and noun_stem and query.numbers else None
@@ -306,7 +307,10 @@ def select_evidence(
         # 2023." to "In which year was the survey carried out?".
         # Nor is "Two things." to "What two measures ...": it announces the items that follow.
         announces = bool(enumerated) and counts(sentence, enumerated, frozenset(), query.numbers)
-        whole = counts_asked or announces or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
+        # And "Nepali is not in our 34." to "Is Nepali among the languages ...?": a short sentence about a name the
+        # question asks about.
+        names_asked = bool(name_stems) and bool(name_stems & sentence_stems)
+        whole = counts_asked or announces or names_asked or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
         if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not whole:
             score -= 1.0
         if sentence.rstrip().endswith("?") or (read_out and _introduces(passage, a, b, read_out)):

@@ -208,6 +208,9 @@ _ASKS_STANCE = re.compile(
 )
 
 
+_MEMBERSHIP = re.compile(r"^\s*(?:is|are|was|were)\s+.+?\s+(?:among|one\s+of)\s+the\b", re.I)
+
+
 def answer_type(question: str, form: str) -> str | None:
     """The kind of thing the answer must state (rag.spans kinds, STANCE), or None when any sentence may answer."""
     if form == WHO:
@@ -215,7 +218,8 @@ def answer_type(question: str, form: str) -> str | None:
     if _KIND_OF_THING.match(question):
         return None  # "What kind of country is X a citizen of?": a description ("a small island state"), not a country
     if _YES_NO.match(question):
-        return STANCE if _ASKS_STANCE.search(question) else None
+        # "Is Nepali among the languages supported by Confera's captions?" asks whether something belongs, not a stance.
+        return STANCE if _ASKS_STANCE.search(question) and not _MEMBERSHIP.match(question) else None
     if _WHERE.match(question):
         return PLACE
     if _VIEWISH.search(question):

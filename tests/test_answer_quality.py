@@ -298,3 +298,8 @@ def test_a_count_of_something_else_beside_the_asked_words_does_not_answer_how_ma
     passages = [Passage(Chunk(f"s:{i}:0", "s", "A workshop", "SPEAKER", "Speaker", i, 1000 * i, 1000 * i + len(t), t), 1.0, i + 1) for i, t in enumerate(texts)]
     ranked = ev.select_evidence(query, passages, pipeline.embedder, pipeline._resources().weights, limit=None)
     assert "60 participants" in ranked[0].text, [(e.text, round(e.score, 3)) for e in ranked]
+
+
+def test_a_short_sentence_about_the_name_a_question_asks_about_is_not_too_short_to_answer(corpus_pipeline):
+    answer = corpus_pipeline.ask("Is Nepali one of the languages that Confera's automatic captions support?", generator="extractive")
+    assert "Nepali is not in our 34" in answer.answer, answer.answer

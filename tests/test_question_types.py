@@ -283,3 +283,10 @@ def test_what_something_contains_is_a_list_of_its_parts():
     assert qt.question_form("What does the pilot's second phase include?") == qt.LIST
     assert qt.question_form("What did the audit find?") != qt.LIST
     assert qt.question_form("Does the register include the vendor?") != qt.LIST  # yes or no
+
+
+def test_whether_something_belongs_is_no_stance_whatever_verb_describes_the_group():
+    question = "Is Nepali among the languages supported by Confera's automatic captions?"
+    assert qt.answer_type(question, qt.question_form(question)) is None
+    question = "Did the Anatel advisor back the proposed OTT levy?"
+    assert qt.answer_type(question, qt.question_form(question)) == qt.STANCE
