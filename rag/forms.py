@@ -379,6 +379,12 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
         core = clause
     elif form == NUMBER:
         core = number_clause(best.text) or core
+    if core == best.text and form in (VIEW, FACT) and ANNOUNCES_CANDOUR.search(best.text):
+        # "On mutual recognition I have to be very honest, and maybe a little bit impolite. Brazil will not outsource its
+        # adequacy decisions to anyone.": the sentence announces how the view will be said; the next one says it.
+        after = sentence_after(best.passage.chunk.text, best.end)
+        if after:
+            core = f"{best.text} {after}"
     items = listed_after(best, query) if form in (LIST, VIEW, FACT) and core == best.text else None
     if items:
         # "You have three problems at once. The permit, ... The insurance, ... And the crew, ...": the items it announces.
@@ -401,6 +407,14 @@ def _quoted(query, evidence: list[Evidence], directory, notes: list[str], alongs
         if GIVES_REASON.search(after):
             core = f"{best.text} {after}"
     return Draft(_attributed(brief(core, query), best, directory), [best], QUOTE, notes, Grounding(True, 1.0), beside)
+
+
+# A sentence ending on how the speaker is about to put it ("I have to be very honest", "let me be blunt").
+ANNOUNCES_CANDOUR = re.compile(
+    r"\b(?:be|being)\s+(?:very\s+|quite\s+|completely\s+|perfectly\s+)?(?:honest|frank|clear|blunt|direct|impolite|undiplomatic)\b"
+    r"(?:,?\s+(?:and|or)\s+(?:maybe\s+|perhaps\s+)?(?:a\s+(?:little\s+)?(?:bit\s+)?)?\w+)?\s*[.:!]?\s*$",
+    re.I,
+)
 
 
 LISTED_SENTENCES = 4  # the most sentences an announced list is read on into

@@ -303,3 +303,9 @@ def test_a_count_of_something_else_beside_the_asked_words_does_not_answer_how_ma
 def test_a_short_sentence_about_the_name_a_question_asks_about_is_not_too_short_to_answer(corpus_pipeline):
     answer = corpus_pipeline.ask("Is Nepali one of the languages that Confera's automatic captions support?", generator="extractive")
     assert "Nepali is not in our 34" in answer.answer, answer.answer
+
+
+def test_a_sentence_announcing_how_a_view_will_be_put_reads_on_into_the_view(corpus_pipeline):
+    # "... I have to be very honest, and maybe a little bit impolite." says how; the next sentence says what.
+    answer = corpus_pipeline.ask("Where does Letícia Barbosa stand on mutual recognition of adequacy decisions?", generator="extractive")
+    assert "will not outsource" in answer.answer, answer.answer
