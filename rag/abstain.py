@@ -15,6 +15,7 @@ import re
 from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
+from rag.mentions import heard_as
 from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near
 from rag.question_types import PLACE_NOUNS
 from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PLACE, PRICE, SHARE
@@ -107,18 +108,6 @@ def focus_names(query, resources, session_id: str | None = None) -> list[str]:
     if session_id is not None and names and hasattr(resources, "session_topic"):
         names = [n for n in names if not resources.session_topic(session_id, n)]
     return names
-
-
-def heard_as(word: str, text: str) -> bool:
-    """Does `text` hold `word` as captions mishear a name: split ("Mala bow" for Malabo) or one letter off?"""
-    if len(word) < 5:
-        return False
-    spoken = words(text)
-    joined = {a + b for a, b in zip(spoken, spoken[1:])}
-    return any(SequenceMatcher(None, word, candidate).ratio() >= HEARD_AS for candidate in joined | set(spoken) if abs(len(candidate) - len(word)) <= 2)
-
-
-HEARD_AS = 0.85  # similarity of a caption's spelling to a name (difflib ratio): "malabow" ~ "malabo" 0.92
 
 
 def specific_name(span_text: str, weights: TermWeights, max_share: float) -> bool:

@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 
-from index.text import fold
+from index.text import fold, words
 from rag.people import FUNCTION_WORDS, MODERATOR, Speaker, Token
 from rag.places import country_names_of, mentions_country, place_words
 
@@ -33,6 +33,7 @@ class MatchIndex:
         # An organisation of one word counts when it is written capitalised; of more, when two of its words are in the text.
         self.organisation_words: dict[str, list[int]] = defaultdict(list)
         self.organisation_size: dict[int, int] = {}
+        self.heard: dict[str, list[int]] = defaultdict(list)  # heard_key of organisation words and word pairs
         self.by_country: dict[str, list[int]] = defaultdict(list)
         self.country_prefixes: dict[str, set[str]] = defaultdict(set)  # a country name's first four letters -> countries
         self.moderators: list[int] = []  # kind "moderator" but not the MODERATOR key
@@ -57,6 +58,10 @@ class MatchIndex:
                 for word in words:
                     self.organisation_words[word].append(i)
                 self.organisation_size[i] = len(words)
+                spoken = [fold(w) for w in re.findall(r"[\w'-]+", speaker.organisation)]
+                for heard in {*spoken, *(a + b for a, b in zip(spoken, spoken[1:]))}:
+                    if heard_key(heard):
+                        self.heard[heard_key(heard)].append(i)
             described_by = organisation_description(speaker.organisation or "")
             if described_by:
                 self.words[described_by[-1]].append(i)
@@ -125,6 +130,8 @@ class MatchIndex:
                 organisation_hits[i] += 1
         for word in capitalised:
             found.update(self.capitalised_words.get(word, ()))
+            if len(word) >= HEARD_NAME_LETTERS and heard_key(word):
+                found.update(self.heard.get(heard_key(word), ()))  # "Anatel", captioned "a natal"
         for i, hits in organisation_hits.items():
             size = self.organisation_size[i]
             organisation = self.everyone[i].organisation
@@ -199,6 +206,50 @@ def tokens_of(text: str) -> list[Token]:
     return result
 
 
+def heard_as(word: str, text: str) -> bool:
+    """Does `text` hold `word` as captions mishear a name: split ("Mala bow" for Malabo), one letter off, or its vowels
+    misheard ("a natal" for Anatel: the same consonants in the same order, from the same first letter)?"""
+    if len(word) < 5:
+        return False
+    word = fold(word)
+    spoken = words(fold(text))
+    joined = {a + b for a, b in zip(spoken, spoken[1:])}
+    key = heard_key(word)
+    return any(
+        difflib.SequenceMatcher(None, word, candidate).ratio() >= HEARD_AS or (key is not None and heard_key(candidate) == key)
+        for candidate in joined | set(spoken)
+        if abs(len(candidate) - len(word)) <= 2
+    )
+
+
+def _consonants(word: str) -> str:
+    return re.sub(r"[aeiouy]", "", word[1:])
+
+
+def misheard_in(tokens: list[Token], text: str) -> bool:
+    """Is a capitalised word of `tokens` (not the first, not a word of `text` as written) in `text` as captions
+    mishear a name ("Anatel" in "a natal")?"""
+    written = [fold(w) for w in re.findall(r"[\w'-]+", text)]
+    # Only a misheard vowel or a split, not a near spelling: "Cuban" is not "Cuba" misheard, it is another word.
+    heard_keys = {heard_key(w) for w in {*written, *(a + b for a, b in zip(written, written[1:]))}}
+    return any(
+        t.capitalised and t is not tokens[0] and len(t.folded) >= HEARD_NAME_LETTERS and t.folded not in FUNCTION_WORDS and t.folded not in written
+        and heard_key(t.folded) is not None and heard_key(t.folded) in heard_keys
+        for t in tokens
+    )
+
+
+def heard_key(word: str) -> str | None:
+    """A misheard vowel keeps a word's key: its first letter and the consonants after it ("anatel", "anatal": "antl");
+    None when fewer than three consonants follow (too many words share the key)."""
+    consonants = _consonants(word)
+    return word[:1] + consonants if len(consonants) >= 3 else None
+
+
+HEARD_NAME_LETTERS = 5  # shorter words are too often heard in other words
+HEARD_AS = 0.85  # similarity of a caption's spelling to a name (difflib ratio): "malabow" ~ "malabo" 0.92
+
+
 def mentions_organisation(speaker: Speaker, tokens: list[Token], padded: str) -> bool:
     for token in tokens:
         if token.upper and any(acronym_like(token.folded, a) for a in speaker.acronyms):
@@ -206,6 +257,8 @@ def mentions_organisation(speaker: Speaker, tokens: list[Token], padded: str) ->
     organisation = speaker.organisation
     if not organisation:
         return False
+    if misheard_in(tokens, organisation):
+        return True  # "the Anatel advisor" for the organisation captioned "a natal"
     words = organisation_words(organisation)
     if not words:
         return False

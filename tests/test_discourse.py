@@ -275,6 +275,17 @@ def test_a_number_that_is_not_followed_by_the_word_for_the_items_announces_no_li
     assert listed_after(Evidence(passage, 0, end, 1.0), analyze("What two measures did the regulator take?", None)) is None
 
 
+def test_an_organisation_the_captions_misheard_still_names_its_speaker(corpus_pipeline):
+    # The captions wrote Anatel, Brazil's regulator, as "a natal": the same consonants, split in two.
+    query = corpus_pipeline.retriever.analyze("Did the Anatel advisor back the proposed OTT levy?")
+    assert [t.key for t in query.targets] == ["JOAO CARVALHO"]
+    # A near spelling is another word, not a misheard one: "Cuban" is not "Cuba".
+    from rag.mentions import heard_key, misheard_in, tokens_of
+
+    assert heard_key("anatel") == heard_key("anatal") and heard_key("tonga") is None
+    assert not misheard_in(tokens_of("the Cuban deputy minister"), "Ministry of Communications of the Republic of Cuba")
+
+
 def test_a_description_of_the_person_named_picks_them_out(corpus_pipeline):
     # Two Joãos, and five speakers from a regulator: "the Brazilian regulator" describes the João who works at one.
     query = corpus_pipeline.retriever.analyze("What is João's job at the Brazilian regulator?")
