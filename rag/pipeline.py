@@ -228,6 +228,12 @@ class Pipeline:
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
         plan = self.plan(asked, retrieved[: min(k, self.settings.context_k)], query)
+        if needs_wider_search(plan) and len(retrieved) > self.settings.context_k:
+            # No passage of the context states the thing asked for; one further down may, said of what the question
+            # asks about ("it starts in January 2025" for "When is the pilot due to begin?").
+            wider = self.plan(asked, retrieved[:k], query)
+            if states_what_is_asked(wider, self._resources().weights):
+                plan = wider
         refusal = self._refusal(plan)
         if refusal:
             timings.update(generate=0.0, total=(time.perf_counter() - started) * 1000)
@@ -317,6 +323,18 @@ class Pipeline:
 def _as_passage(found):
     """index.store.CorpusIndex.locate's chunk as a Passage (unranked: retrieval did not return it)."""
     return None if found is None else (Passage(found[0], 0.0, 0, 0.0), found[1], found[2])
+
+
+def needs_wider_search(plan) -> bool:
+    from rag.plan import asked_words_of_type
+
+    return not plan.confidence.type_found and bool(asked_words_of_type(plan.query))
+
+
+def states_what_is_asked(plan, weights) -> bool:
+    from rag.plan import states_asked_words
+
+    return plan.confidence.type_found and bool(plan.evidence) and states_asked_words(plan.query, plan.evidence[0], weights)
 
 
 def answers_why(second_part: str, first: Answer) -> bool:

@@ -17,8 +17,8 @@ from index.annotate import RELAYED, Annotation
 from index.text import content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag import discourse
 from rag import question_types as qt
-from rag.abstain import Confidence, answering, focus_names, introduces, measure, passage_about_focus
-from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, select_evidence
+from rag.abstain import Confidence, answering, focus_names, introduces, measure, neighbours, passage_about_focus
+from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, lead_with_best_passage, near, select_evidence
 from rag.mentions import person_noun_pattern
 from rag.people import AUDIENCE
 from rag.forms import ATTRIBUTION, FORM_INSTRUCTIONS, LISTED_SENTENCES, ORDINAL_ITEM, QUOTED_SENTENCES, Draft, Person, brief, listed_after, profile_answer, speaker_of, tight_context
@@ -142,6 +142,28 @@ class AnswerPlan:
     @property
     def asks_model(self) -> bool:
         return bool(self.evidence) and self.draft is None and self.form in FORM_INSTRUCTIONS
+
+
+def asked_words_of_type(query) -> frozenset[str]:
+    """Stems of the words a typed answer must be said of: what is counted, measured or amounted, or the event whose
+    time is asked ("When is the pilot due to begin?": begin, start, launch, ...)."""
+    if query.answer_type not in TYPED:
+        return frozenset()
+    return query.counted | query.measured | query.amount_of | query.event
+
+
+def states_asked_words(query, item: Evidence, weights: TermWeights) -> bool:
+    """Does the sentence state a thing of the type asked for, beside a word it must be said of, and is it, or are the
+    sentences around it, about the rarest other word of the question ("the SignBridge avatar pilot ... it starts in
+    January 2025", not "the citywide system started in 2019" near another pilot)?"""
+    asked = asked_words_of_type(query)
+    if not any(near(item.text, span, asked) for span in answer_spans(item.text, query)):
+        return False
+    topic = [w for w in query.focus if stem(w) not in asked]
+    if not topic:
+        return True
+    rarest = stem(max(topic, key=weights.weight))
+    return rarest in {stem(w) for w in words(f"{item.text} {neighbours(item)}")}
 
 
 def asks_about_questions(query) -> bool:

@@ -309,3 +309,14 @@ def test_a_sentence_announcing_how_a_view_will_be_put_reads_on_into_the_view(cor
     # "... I have to be very honest, and maybe a little bit impolite." says how; the next sentence says what.
     answer = corpus_pipeline.ask("Where does Letícia Barbosa stand on mutual recognition of adequacy decisions?", generator="extractive")
     assert "will not outsource" in answer.answer, answer.answer
+
+
+def test_a_typed_answer_below_the_context_is_found_when_it_is_said_of_what_the_question_asks(corpus_pipeline):
+    pipeline = corpus_pipeline
+    # "190 countries" is in the seventh passage: none of the first six counts countries. One further down is taken only
+    # when its number stands by what is counted and its sentences are about the question's rarest word.
+    question = "With how many countries is the UN cybercrime treaty being negotiated, according to Katitza Rodriguez?"
+    answer = pipeline.ask(question, generator="extractive")
+    assert "190 countries" in answer.answer, (answer.answer, answer.notes)
+    plan = pipeline.plan(question, pipeline.retriever.search(question, k=10)[: pipeline.settings.context_k])
+    assert not plan.confidence.type_found  # the context alone does not answer it
