@@ -159,6 +159,8 @@ def answering(query, evidence: list[Evidence], resources=None, name_max_share: f
         around = {stem(w) for w in words(neighbours(item))}
         if query.answer_type == COUNT and query.counted and (not near(sentence, span, query.counted) or counts_something_else(sentence, span, query.counted)):
             return False  # "how many attacks": a count of something else is not the answer
+        if query.instance and not query.instance & {w.lower() for w in words(f"{sentence} {neighbours(item)}")}:
+            return False  # "the second phase of the pilot": an amount said of the pilot, not of its second phase
         if query.measured and not near(sentence, span, query.measured):
             return False  # "the average age of the ships": an amount that is not an age
         if query.amount_of and span.kind != SHARE and not near(sentence, span, query.amount_of):

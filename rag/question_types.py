@@ -26,12 +26,14 @@ ASKED_PERSON = (
     r"delegates?|officials?|moderators?|co-?moderators?|representatives?|colleagues?|one|ministers?|councillors?|"
     r"commissioners?|experts?|researchers?|host|chair)"
 )
+_AUXILIARY = r"(?:did|does|do|is|are|was|were|can|could|has|have|had|should|would|will|caused|make|made)"
 # "Who ...", "Which (two) panelists ...": the answer is a person.
 # After a phrase setting the scene, up to a comma: "In the high-level panel on subsea cables, which minister ...".
 _LEAD = r"^\s*(?:[^,?]{0,80},\s*){0,2}"
 # "What is the name of Tonga's minister?" asks who, "What is the name of the minister's agency?" does not.
 ASKS_FOR_PERSON = re.compile(
-    rf"{_LEAD}(?:who|whom|whose)\b|{_LEAD}(?:\w+\s+){{0,6}}?which\s+(?:\w+\s+){{0,2}}{ASKED_PERSON}\b"
+    # "Which city will host ...": after an auxiliary, "host" is what the city does, not who is asked for.
+    rf"{_LEAD}(?:who|whom|whose)\b|{_LEAD}(?:\w+\s+){{0,6}}?which\s+(?:(?!{_AUXILIARY}\b)\w+\s+){{0,2}}{ASKED_PERSON}\b"
     rf"|{_LEAD}what\s+(?:is|was|were|are)\s+the\s+names?\s+of\s+(?:[\w’'-]+\s+){{0,4}}?{ASKED_PERSON}\b(?!['’]s)(?![\w\s-]*['’]s\b)",
     re.I,
 )
@@ -50,7 +52,6 @@ _NUMBER = re.compile(
     re.I,
 )
 _COUNTED = re.compile(r"\b(?:two|three|four|five|several|multiple|kinds|types|forms|ways)\b", re.I)
-_AUXILIARY = r"(?:did|does|do|is|are|was|were|can|could|has|have|had|should|would|will|caused|make|made)"
 _LIST_HEAD = re.compile(rf"\b(?:which|what)\s+((?:[\w-]+\s+){{0,4}}?)([\w-]+)\s+(?:of\s+[\w\s-]+?\s+)?{_AUXILIARY}\b", re.I)
 _VIEW_FORM = re.compile(
     rf"\b(?:{_VIEW_WORDS}|say|said|says|react|describe|agree|disagree|call\s+for|called\s+for)\b"
@@ -166,6 +167,7 @@ _ASKS_MONEY = re.compile(
     r"\bhow\s+much\s+(?:money|funding|financing|budget|revenue|income|profit)\b|\bhow\s+much\s+(?:does|did|do|is|was|will|would|are|were|had|has|have)\b.*\b(?:cost|costs|pay|paid|charge|charged|raise|raised|spend|spent|invest|invested|lend|lent|worth|fund|funded|receive|received|get|earn|approve|approved|disburse|disbursed|provide|provided|give|gave|allocate|allocated|commit|committed|contribute|contributed|collect|collected)\b"
     # The noun in lower case: "Mallory Grant" is a name, not a grant.
     rf"|\b(?:what|which)\s+(?:is|was|are|were|does|did)?\s*(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?(?-i:{_MONEY_NOUNS})\b(?!\s+(?:of|for)\s+(?:the\s+)?(?:fund|levy)\b)"
+    r"|^\s*what\s+(?:does|did|do|would|will|could|should|might)\s+(?:[\w'’-]+\s+){1,8}?cost(?:\s+(?:per|a|each|every)\s+\w+)?\s*\??\s*$"  # "What would the second phase cost?"
     rf"|\bhow\s+(?:large|big|much)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,4}}?(?-i:{_MONEY_NOUNS})\b|\bhow\s+much\s+money\b|\bin\s+(?:dollars|euros)\b",
     re.I,
 )
@@ -411,6 +413,15 @@ def asked_words(question: str) -> tuple[str, ...]:
             break
         kept.append(word)
     return tuple(kept)
+
+
+def which_instance(question: str) -> frozenset[str]:
+    """"the second phase of the pilot", "the next session": the words picking one of several of a kind; an answer
+    said of another of them ("this session", the pilot's first phase) is no answer."""
+    return frozenset(m.group(1).lower() for m in _INSTANCE.finditer(question))
+
+
+_INSTANCE = re.compile(r"\b(next|second|third|fourth|upcoming)\s+(?!year\b|time\b)[a-z]", re.I)
 
 
 def asks_reason(question: str) -> bool:

@@ -78,6 +78,8 @@ _ORGANISATION_WORDS = frozenset(
     partnership initiative programme program project observatory""".split()
 )
 _PLACE_CUE = re.compile(r"\b(?:in|from|at|based\s+in|near|to|off)\s+(?:the\s+)?$", re.I)
+# "Thank you to Linda", "the floor to Rahul", "over to Kwame": the name after "to" is a person's.
+_PERSON_CUE = re.compile(r"\b(?:thank\s+you|thanks|floor|over|back|turn|talk(?:ing)?|speak(?:ing)?|listen(?:ing)?|respond(?:ing)?|repl(?:y|ying))\s+to\s+$", re.I)
 _YEAR_RANGE = re.compile(r"(?:between|from)\s+((?:19|20)\d\d)\s*(?:and|to|-|–)\s*(?:19|20)\d\d", re.I)
 _LEADING_YEAR = re.compile(r"^(?:19|20)\d\d(?=\s+(?:a|in|on|at|the|and|to|we|when|was|of)\b|$)")
 _CURRENCY_WORD = re.compile(r"^\s*(?:u\.?s\.?\s+)?(?:[a-z]+\s+)?(?:dollars?|euros?|pounds?|shillings?|naira|rupees?|pesos?|reais|real|francs?|cedis?|rand|yen|yuan)\b", re.I)
@@ -258,7 +260,7 @@ def _names(sentence: str) -> list[Span]:
         words = [w.lower().strip(".,") for w in name.split()]
         if any(w in _ORGANISATION_WORDS for w in words) or (len(name) >= 2 and name.isupper()):
             kind = ORGANISATION
-        elif country_in(name) or _PLACE_CUE.search(sentence[max(0, start - 12) : start]):
+        elif country_in(name) or (_PLACE_CUE.search(sentence[max(0, start - 12) : start]) and not _PERSON_CUE.search(sentence[max(0, start - 24) : start])):
             kind = PLACE
         elif 2 <= len(words) <= 4:
             kind = PERSON

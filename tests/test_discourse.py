@@ -449,3 +449,17 @@ def test_a_question_read_out_for_someone_else_does_not_answer_a_question_on_its_
     answer = ask(corpus_pipeline, "How long does a cross-border complaint take on average through the network's cooperation procedure?")
     assert "months" in answer.answer, answer.answer
     assert not any(" asks " in c.quote for c in answer.citations), [c.quote for c in answer.citations]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The pilot's grant is said of the pilot; nobody gave a cost for a second phase.
+        "What would a second phase of the SignBridge pilot cost?",
+        # "here in Riyadh" is where this session is; nobody said where the next one will be.
+        "Which city will host the accessibility coalition's next session?",
+    ],
+)
+def test_a_fact_said_of_another_of_the_kind_does_not_answer_for_the_one_asked(corpus_pipeline, question):
+    answer = ask(corpus_pipeline, question)
+    assert answer.abstained, answer.answer

@@ -290,3 +290,17 @@ def test_whether_something_belongs_is_no_stance_whatever_verb_describes_the_grou
     assert qt.answer_type(question, qt.question_form(question)) is None
     question = "Did the Anatel advisor back the proposed OTT levy?"
     assert qt.answer_type(question, qt.question_form(question)) == qt.STANCE
+
+
+def test_the_words_picking_one_of_several_of_a_kind():
+    assert qt.which_instance("How much would the second phase of the ITU's pilot cost?") == {"second"}
+    assert qt.which_instance("In which city will the coalition hold its next session?") == {"next"}
+    assert qt.which_instance("How many cases did Haki Data document last year?") == frozenset()
+    assert qt.which_instance("What will the fund do next year?") == frozenset()  # a time, not one of several things
+
+
+def test_what_something_would_cost_asks_for_money_and_which_city_will_host_asks_for_a_city():
+    for question in ("What would a second phase of the pilot cost?", "What did the audit cost?"):
+        assert qt.answer_type(question, qt.question_form(question)) == qt.MONEY, question
+    question = "Which city will host the coalition's next session?"
+    assert qt.question_form(question) != qt.WHO and qt.answer_type(question, qt.question_form(question)) == qt.LOCALITY

@@ -39,6 +39,13 @@ def test_spans_of_each_kind(sentence, expected):
     assert expected in kinds(sentence)
 
 
+def test_a_name_after_to_is_a_place_unless_it_is_thanked_or_given_the_floor():
+    assert ("place", "Mombasa") in kinds("The ship went to Mombasa for repairs.")
+    assert ("person", "Omar and Nadia") in kinds("Thank you to Linda, our captioner, thank you to Omar and Nadia, our interpreters.")
+    assert not [k for k in kinds("Thank you to Linda, our captioner.") if k[0] == "place"]
+    assert ("person", "Rahul Menon") in kinds("I give the floor to Rahul Menon.")
+
+
 def test_an_ordinary_word_is_not_a_currency():
     # "risk, 87 percent": "isk" is the Icelandic krona's code, but only written in capitals is a code a currency.
     assert kinds("Of the cases flagged as high risk, 87 percent turned out to have no fraud at all.") == [("share", "87 percent")]
