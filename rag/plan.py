@@ -185,6 +185,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     # A question about a speaker (kind "profile": where they are from, what they do) is answered where they are introduced.
     introductions = frozenset((t.session_id, a, b) for t in targets for a, b in t.speaker.introductions) if query.kind == "profile" else frozenset()
     turns = pointed_turns(query)
+    if query.session_end and resources.directory is not None:
+        turns |= closing_turns(passages, resources.directory)
     if query.answered_topic and resources.turn_at is not None:
         turns |= answering_turns(query.answered_topic, passages, resources.turn_at)
     # Whether a passage is about the names the question uses: not asked of a question about what a speaker said, whose
@@ -192,7 +194,8 @@ def plan_answer(query, passages: list[Passage], resources: Resources, sentences:
     about = (lambda passage: passage_about_focus(query, passage, resources)) if focus_names(query, resources) and query.kind != "speaker_view" else None
     ranked = select_evidence(
         query, passages, resources.embedder, resources.weights, limit=None, vectors=resources.vectors, focus=focus, addressed=addressed,
-        turns=frozenset(turns), introductions=introductions, about=about, moderators=resources.moderators(),
+        # What a session came to is the moderator's to sum up: their sentences are not held back then.
+        turns=frozenset(turns), introductions=introductions, about=about, moderators=frozenset() if query.session_end else resources.moderators(),
         read_out=frozenset() if asks_about_questions(query) else resources.read_out_spans,
     )
     if query.others:
@@ -618,6 +621,17 @@ def _corrected_first(query, ranked: list[Evidence], resources: Resources, notes:
     correction.append(found.annotation)
     lead = dataclasses.replace(found.evidence, score=max(found.evidence.score, best.score))
     return [lead] + [e for e in ranked if e.where != lead.where]
+
+
+def closing_turns(passages: list[Passage], directory) -> set[tuple[str, int]]:
+    """(session, turn number) of the passages that are a moderator's last turn: where a session's outcome is summed up."""
+    found = set()
+    for passage in passages:
+        chunk = passage.chunk
+        speaker = directory.entries.get((chunk.session_id, chunk.speaker))
+        if speaker is not None and speaker.kind == "moderator" and speaker.turn_nos and chunk.turn_no == max(speaker.turn_nos):
+            found.add((chunk.session_id, chunk.turn_no))
+    return found
 
 
 def pointed_turns(query) -> set[tuple[str, int]]:

@@ -150,7 +150,7 @@ def _is_list(question: str) -> bool:
 _VIEWISH = re.compile(r"\b(?:view|opinion|position|stance|think|feel|argue|argued)\b", re.I)
 _YES_NO = re.compile(r"^\s*(?:would|does|did|do|is|are|was|were|can|could|will|should|has|have|had)\b", re.I)
 # "Where is X based?", not "Where in the convention ...?" or "Where does X stand on ...?"
-_WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b(?!\s+in\s+the\b)(?!.*\bstand\b)", re.I)
+_WHERE = re.compile(r"^\s*(?:\w+\s*,\s*)?where\b(?!\s+in\s+the\b)(?!.*\b(?:stand|agree|agreed|disagree|disagreed|differ|differed)\b)", re.I)
 _ASKS_NAME = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+the\s+names?\s+of\b|\bwhat\s+is\s+(?:it|this|that|the\s+\w+)\s+called\b|\bwhat'?s\s+the\s+name\b", re.I)
 _ASKS_SHARE = re.compile(
     # A percentage the question states ("What did the 40 percent figure measure?") is not one it asks for.
@@ -413,6 +413,23 @@ def asked_words(question: str) -> tuple[str, ...]:
             break
         kept.append(word)
     return tuple(kept)
+
+
+def asks_session_end(question: str) -> bool:
+    """"How did the panel line up by the end of the session?", "How did the moderator close the panel?": what the
+    session came to, which its moderator sums up in the closing turn."""
+    return _SESSION_END.search(question) is not None
+
+
+_SESSION_END = re.compile(
+    r"\b(?:by|at|towards?)\s+the\s+(?:very\s+)?end\s+of\s+the\s+(?:session|panel|workshop|forum|meeting|town\s+hall|discussion|debate)\b"
+    r"|\bhow\s+(?:did\s+)?the\s+(?:moderator|chair|host)\s+(?:close[ds]?|end(?:ed|s)?|wrap(?:ped|s)?\s+up|sum(?:med|s)?\s+up|conclude[ds]?)\b",
+    re.I,
+)
+
+
+# The words a question about the end of a session uses for the session itself: every closing turn says them.
+SESSION_WORDS = frozenset("end session sessions panel workshop forum meeting town hall discussion debate moderator chair host speakers panelists participants".split())
 
 
 def which_instance(question: str) -> frozenset[str]:

@@ -16,8 +16,9 @@ import numpy as np
 from index.lexical import bm25_scores, build_bm25
 from index.settings import Settings
 from index.store import CorpusIndex, read_rows, search_vectors
-from index.text import fold
+from index.text import fold, stem, words
 from rag.query import PROFILE, Query, SessionCatalog, analyze
+from rag.question_types import SESSION_WORDS
 from rag.spans import NAME, PERSON
 from rag.types import Passage
 
@@ -170,6 +171,8 @@ class Retriever:
         if (query.asks_moderator or query.asks_relayer) and self.directory is not None:
             # "Who moderated ...?", "Who relayed the online questions?": answered where the session says who does.
             _lift(weights, self._introduction_rows(query), INTRODUCTION_WEIGHT)
+        if query.session_end and self.directory is not None:
+            _lift(weights, self._closing_rows(query), POSITION_WEIGHT)
         if not query.targets:
             return weights
         # Row lists per (session, speaker) and per session: work grows with the routed passages, not the corpus. A
@@ -200,6 +203,26 @@ class Retriever:
         for weight, rows in lifted.items():
             _lift(weights, np.concatenate(rows), weight)
         return weights
+
+    def _closing_rows(self, query: Query) -> np.ndarray:
+        """Rows of each moderator's last turn, in the sessions the question names or in every session: where a
+        session's outcome is summed up."""
+        by_speaker, _ = self._row_groups()
+        focus = {stem(w) for w in query.focus if w not in SESSION_WORDS}
+        closing: list[tuple[int, np.ndarray]] = []
+        for (session_id, key), speaker in self.directory.entries.items():
+            if speaker.kind != "moderator" or (query.sessions and session_id not in query.sessions):
+                continue
+            own = by_speaker.get((session_id, key))
+            if own is not None and len(own):
+                last = int(self._turn[own].max())
+                turn = self.index.turn(session_id, last)
+                said = len(focus & {stem(w) for w in words(turn.text)}) if turn is not None else 0
+                closing.append((said, own[self._turn[own] == last]))
+        # The closing turns saying most of what the question is about ("the draft model clauses"): not every session's.
+        most = max((said for said, _ in closing), default=0)
+        rows = [r for said, r in closing if said == most and most > 0]
+        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
 
     def _introduction_rows(self, query: Query) -> np.ndarray:
         """Rows of the chunks introducing the moderators (for "who moderated") or the readers of the remote questions

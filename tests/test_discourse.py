@@ -463,3 +463,14 @@ def test_a_question_read_out_for_someone_else_does_not_answer_a_question_on_its_
 def test_a_fact_said_of_another_of_the_kind_does_not_answer_for_the_one_asked(corpus_pipeline, question):
     answer = ask(corpus_pipeline, question)
     assert answer.abstained, answer.answer
+
+
+def test_what_a_session_came_to_is_answered_from_its_moderators_closing_summary(corpus_pipeline):
+    # Nobody named: the closing turn that speaks of what the question is about (the model clauses) is where the outcome
+    # is summed up, and the moderator's sentences are not held back for it.
+    answer = ask(corpus_pipeline, "What did the speakers think of the draft model clauses by the end of the session?")
+    assert answer.citations and answer.citations[0].passage.chunk.speaker == "NADIA ELKHOURY", answer.answer
+    assert "broad support" in answer.answer
+    from rag import question_types as qt
+
+    assert qt.asks_session_end("How did the moderator close the workshop?") and not qt.asks_session_end("How did the session on cables start?")

@@ -304,3 +304,8 @@ def test_what_something_would_cost_asks_for_money_and_which_city_will_host_asks_
         assert qt.answer_type(question, qt.question_form(question)) == qt.MONEY, question
     question = "Which city will host the coalition's next session?"
     assert qt.question_form(question) != qt.WHO and qt.answer_type(question, qt.question_form(question)) == qt.LOCALITY
+
+
+def test_where_speakers_agreed_is_no_place():
+    question = "Where did the speakers agree and disagree by the end of the session?"
+    assert qt.answer_type(question, qt.question_form(question)) != qt.PLACE
