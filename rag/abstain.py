@@ -61,6 +61,9 @@ def coverage(query, passages: list[Passage], resources) -> float:
     roles = {directory.describe(p.chunk.session_id, p.chunk.speaker, p.chunk.turn_no) or "" for p in searched} if directory is not None else set()
     text = " ".join([*(f"{p.chunk.speaker_name} {p.chunk.text}" for p in searched), *roles])
     present = {stem(w) for w in words(text)}
+    if query.earlier_words:
+        # The earlier question's words are found anywhere in the passages: the answer before was where they were said.
+        present |= {stem(w) for w in query.earlier_words if any(stem(w) in {stem(x) for x in words(p.chunk.text)} for p in passages)}
     weights = resources.weights
     total = sum(weights.weight(w) for w in focus)
     return sum(weights.weight(w) for w in focus if stem(w) in present) / total

@@ -99,12 +99,28 @@ def exchange_of(record: dict, directory) -> Exchange:
     asked = asked_noun(question)
     answered = sorted(names_in(answer), key=lambda n: not (asked and asked.lower() in fold(n)))
     things = [n for n in names_in(question) + answered if _is_thing(n, directory)]
-    about_person = bool(re.match(r"^\s*(?:who|whom|whose)\b", question, re.I)) or bool(directory is not None and any(m.how == "name" for m in directory.match(question)))
+    about_person = bool(re.match(r"^\s*(?:who|whom|whose)\b", question, re.I)) or (
+        # "How many of the pilots Leila looked at ...": a question naming a speaker but counting things is about the things.
+        not _COUNTS_THINGS.search(question) and bool(directory is not None and any(m.how == "name" for m in directory.match(question)))
+    )
     return Exchange(question, tuple(people), sessions, tuple(dict.fromkeys(things)), about_person)
 
 
+_COUNTS_THINGS = re.compile(
+    r"\b(?:how\s+many|which|what)\s+(?:of\s+the\s+)?(?:[\w-]+\s+){0,2}?(?!(?:people|persons|participants|speakers|panell?ists|delegates|members|officials|ministers|women|men|children|refugees)\b)[a-z][\w-]*[^s\W]s\b",
+    re.I,
+)
 _PERSON_NAME = re.compile(r"[A-Z\u00C0-\u00DE][\w’'\u2011-]+(?: [A-Z\u00C0-\u00DE][\w’'\u2011-]+){1,3}")
 _ASKING = re.compile(r"^(?:What|Who|Whom|Whose|How|Which|Where|When|Why|Did|Does|Do|Is|Are|Was|Were|Would|Could|Can|And|According|In|At|On|The|A|An)$")
+
+
+def _counted_phrase(question: str) -> str | None:
+    """"How many member states does ECOWAS comprise?": the plural things it counts ("member states")."""
+    found = _HOW_MANY_THINGS.search(question)
+    return found.group(1) if found else None
+
+
+_HOW_MANY_THINGS = re.compile(r"\bhow\s+many\s+(?:of\s+the\s+)?((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*[^s\W]s)\b", re.I)
 
 
 def _is_thing(name: str, directory) -> bool:
@@ -165,6 +181,12 @@ def resolve(question: str, history: Sequence[dict], directory=None) -> Resolutio
     elif its and (thing or topic):
         rewritten = rewritten[: its.start()] + f"{thing or topic}'s" + rewritten[its.end() :]
         notes.append(f"its = {thing or topic}")
+    elif thing_pronoun and (counted := _counted_phrase(last.question)) and not _mentions(rewritten, counted):
+        # "How many member states does ECOWAS comprise?" then "How many of them ...": them = ECOWAS's member states.
+        owner = thing or topic
+        counted = f"{owner}'s {counted}" if owner and not _mentions(counted, owner) else f"the {counted}"
+        rewritten = _put_person(rewritten, counted)
+        notes.append(f"{pronoun.group(0)} = {counted}")
     elif thing_pronoun and (thing or topic):
         rewritten = _put_person(rewritten, thing or topic)
         notes.append(f"{pronoun.group(0)} = {thing or topic}")

@@ -95,6 +95,9 @@ class Query:
     # "in the answer to the question on emerging technologies": what the answered question was about.
     answered_topic: str | None = None
     answer_type: str | None = None  # what the answer must state (rag.question_types.answer_type)
+    # "What did Owen say about them — following: How many of the pilots Leila looked at ...": the words only the earlier
+    # question says; they say what the follow-up is about, not what the speaker asked about must have said.
+    earlier_words: frozenset[str] = frozenset()
     focus: tuple[str, ...] = ()  # content words the answer is about, without asking words and speakers' names
     numbers: frozenset[str] = frozenset()  # numbers the question states itself (never the answer)
     counted: frozenset[str] = frozenset()  # stems of what "how many X" / "share of X" counts
@@ -226,14 +229,15 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         # A stance is one person's: not asked of two speakers of one session ("Where do Ana and Rizal stand?").
         answer_type=answer_type if answer_type != qt.STANCE or len({t.session_id for t in targets}) == len(targets) else None,
         # "What does GFC stand for?": the acronym is what it is about, even when it is a speaker's organisation's.
-        focus=tuple(sorted((set(qt.focus_words(question, identity)) - scope - describing(targets, question)) | {a.lower() for a in acronyms})),
+        focus=tuple(sorted((set(qt.focus_words(question.replace(FOLLOWING, " "), identity)) - scope - describing(targets, question)) | {a.lower() for a in acronyms})),
+        earlier_words=frozenset(qt.focus_words(question.split(FOLLOWING, 1)[1], identity)) - frozenset(qt.focus_words(asked, identity)) if FOLLOWING in question else frozenset(),
         numbers=frozenset(numbers_in(asked)),
         counted=qt.counted_nouns(asked) if form == qt.NUMBER else frozenset(),
         counted_pair=qt.counted_pair(asked) if form == qt.NUMBER else None,
         measured=qt.measured_noun(asked),
         amount_of=qt.amount_of(asked),
         noun=qt.asked_noun(asked),
-        names=question_names(question, identity, targets),
+        names=tuple(n for n in question_names(question, identity, targets) if not _earlier_speaker(n, asked, directory)),
         acronyms=acronyms,
         asks_asker=qt.asks_asker(asked) and not qt.asks_relayer(asked),
         asks_relayer=qt.asks_relayer(asked),
@@ -314,6 +318,12 @@ _HONORIFIC = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Prof|Professor|Minister|Deputy|May
 
 # "after the January 2022 eruption": a month or a weekday dates what the question is about; it does not name it.
 _CALENDAR_WORDS = frozenset(fold(w) for w in [*calendar.month_name[1:], *calendar.day_name])
+
+
+def _earlier_speaker(name: str, asked: str, directory) -> bool:
+    """Is `name` a speaker's that only the earlier question of a follow-up says ("What did Owen say about them —
+    following: How many pilots did Leila Haddad look at?")? The follow-up's answer need not name them."""
+    return directory is not None and name not in asked and any(m.how == "name" for m in directory.match(name))
 
 
 def question_names(question: str, identity: frozenset[str], targets) -> tuple[str, ...]:

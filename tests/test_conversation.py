@@ -55,7 +55,8 @@ def test_a_short_follow_up_is_read_with_the_last_question(pipeline):
 
 def test_they_are_the_things_a_question_about_things_named(pipeline):
     _, follow_up = converse(pipeline, "How many member states does ECOWAS comprise?", "How many of them are classified as least developed?")
-    assert "ECOWAS" in follow_up.resolved_question
+    # "them" are the things the last question counted, of the thing it named.
+    assert "ECOWAS's member states" in follow_up.resolved_question
     assert "11" in follow_up.answer
 
 
@@ -184,3 +185,18 @@ def test_a_why_part_already_answered_by_the_first_parts_reason_adds_nothing(corp
     answer = corpus_pipeline.ask("About what share of Tunza Mesh's costs goes on power, and why is it that low?", generator="extractive")
     assert "15 percent" in answer.answer and "because" in answer.answer, answer.answer
     assert len(answer.citations) == 1 and len(answer.answer.splitlines()) == 1, answer.answer
+
+
+def test_a_follow_up_read_with_the_question_before_is_not_held_to_that_questions_speakers(corpus_pipeline):
+    # Newcomer trial: "How many of the e-wallet pilots Leila looked at ...?" then "And what did Owen say about them?".
+    # "them" are the things counted, not Leila; the follow-up's answer is Owen's and need not name Leila; and the
+    # words of the earlier question were said in the answer before, not necessarily by Owen.
+    from rag.conversation import exchange_of
+    from rag.query import FOLLOWING
+
+    directory = corpus_pipeline.speakers
+    record = {"question": "How many of the 27 platforms did Adaeze Okoro's audit find failing?", "answer": "Adaeze Okoro: 17 out of the 27 [1]", "citations": []}
+    assert not exchange_of(record, directory).about_person
+    query = corpus_pipeline.retriever.analyze(f"What did Daniel Krause say about them{FOLLOWING}{record['question']}")
+    assert [t.key for t in query.targets] == ["DANIEL KRAUSE"]
+    assert "Adaeze Okoro" not in query.names and "following" not in query.focus and "platforms" in query.earlier_words
