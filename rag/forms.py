@@ -117,11 +117,14 @@ def best_span(sentence: str, query) -> Span | None:
         near = sum((2.0 if w in counted else 1.0 if w in focus else 0.0) / distance for side in (before, after) for distance, w in enumerate(side, start=1))
         # "By how much was the price cut?": "reduced by 90 percent", not the "30,000 inhabitants" it applies to.
         changed_by = query.asks_change and re.search(r"\bby\s*$", sentence[: span.start]) is not None
-        return near + CHANGE_BONUS * changed_by
+        # "How many of the pilots were still running?": "only one of them", not "eleven pilots".
+        part = query.asks_part and _PART_OF.match(sentence, span.end) is not None
+        return near + CHANGE_BONUS * (changed_by or part)
 
     return max(found, key=closeness)  # max keeps the first of equals
 
 
+_PART_OF = re.compile(r"\s+(?:of\s+(?:them|those|these|the)\b|out\s+of\b)", re.I)
 SPAN_WINDOW = 6  # words either side of a span that say what it counts
 CHANGE_BONUS = 10.0  # more than any span's nearness to the question's words can add up to
 

@@ -120,6 +120,7 @@ class Query:
     asks_reason: bool = False  # "Why has the fund not financed any network?": the answer gives a reason
     asks_change: bool = False  # "By how much did ... cut": the amount of a change ("by 90 percent")
     session_end: bool = False  # "... by the end of the session?", nobody named: the moderator's closing turn
+    asks_part: bool = False  # "How many of the pilots were still running?": a count said as a part ("one of them")
     instance: frozenset[str] = frozenset()  # "the second phase", "the next session": which one of several is asked about
     event: frozenset[str] = frozenset()  # "When does the period close?": stems of the verbs that say what happens then
     asks_corrector: bool = False  # "Who corrected ...": the speaker who corrected a figure
@@ -253,6 +254,7 @@ def analyze(question: str, directory: SpeakerDirectory | None, sessions: Sequenc
         asks_reason=qt.asks_reason(asked),
         event=qt.event_words(asked),
         instance=qt.which_instance(asked),
+        asks_part=qt.asks_part(asked),
         session_end=not targets and qt.asks_session_end(asked),
         asks_corrector=qt.asks_corrector(asked),
         asks_moderator=qt.asks_moderator(asked),

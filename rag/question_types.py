@@ -257,7 +257,7 @@ ASKING_WORDS = frozenset(
     takeaways point points comment comments thoughts remark summary conclusion views opinion response reaction acronym
     abbreviation stand stands organisation organization represent represents role job title""".split()
 )
-_COUNTED_NOUN = re.compile(r"\bhow\s+many\s+((?:[\w'-]+\s*){1,4})|\b(?:share|percentage|proportion|fraction)\s+of\s+(?:all\s+)?(?:the\s+)?([\w'-]+)", re.I)
+_COUNTED_NOUN = re.compile(r"\bhow\s+many\s+((?:[\w'-]+\s*){1,6})|\b(?:share|percentage|proportion|fraction)\s+of\s+(?:all\s+)?(?:the\s+)?([\w'-]+)", re.I)
 
 
 def focus_words(question: str, identity: frozenset[str] = frozenset()) -> tuple[str, ...]:
@@ -285,10 +285,13 @@ def counted_nouns(question: str) -> frozenset[str]:
     # The head of the noun phrase: its last plural before a function word ("how many national CERTs are": CERTs;
     # "how many countries take part": countries), else its first word ("how many people attended": people).
     phrase = []
-    for word in words(counted.group(1)):
+    for word in words(re.sub(r"^\s*of\s+(?:the\s+|these\s+|those\s+)?", "", counted.group(1), flags=re.I)):  # "how many of the pilots"
         if word in STOPWORDS:
             break
-        phrase.append(word)
+        if word.endswith(("'s", "’s")):
+            phrase = []  # "how many of the network's 23 members": the possessor is not what is counted
+        elif not numbers_in(word):
+            phrase.append(word)
     plurals = [w for w in phrase if w.endswith("s") and not w.endswith("ss")]
     head = plurals[-1] if plurals else phrase[0] if phrase else None
     if head in _ANYONE:
@@ -430,6 +433,11 @@ _SESSION_END = re.compile(
 
 # The words a question about the end of a session uses for the session itself: every closing turn says them.
 SESSION_WORDS = frozenset("end session sessions panel workshop forum meeting town hall discussion debate moderator chair host speakers panelists participants".split())
+
+
+def asks_part(question: str) -> bool:
+    """"How many of the pilots were still running?": a part of a whole, said as "one of them", "17 out of 27"."""
+    return re.search(r"\bhow\s+many\s+of\b", question, re.I) is not None
 
 
 def which_instance(question: str) -> frozenset[str]:

@@ -89,6 +89,7 @@ _ADJECTIVE_DURATION = re.compile(
     re.I,
 )
 _HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011"), "-")
+_ONE_OF = re.compile(r"\bone(?=\s+(?:of\s+(?:them|those|these)\b|out\s+of\b))", re.I)
 _SPELLED_COUNT = re.compile(
     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b",
     re.I,
@@ -187,6 +188,9 @@ def spans_in(sentence: str) -> tuple[Span, ...]:
         for match in _SPELLED_COUNT.finditer(sentence):  # "Thirteen countries were affected.": quantulum3 misses a capital
             if not any(a <= match.start() < b for a, b in covered):
                 spans.append(Span(COUNT, match.start(), match.end(), match.group(0)))
+        for match in _ONE_OF.finditer(sentence):  # "only one of them was still running": quantulum3 reads no number
+            if not any(a <= match.start() < b for a, b in covered):
+                spans.append(Span(COUNT, match.start(), match.end(), match.group(0), 1.0))
     spans += _names(sentence)
     return tuple(sorted(_without_overlaps(spans), key=lambda s: (s.start, s.end)))
 

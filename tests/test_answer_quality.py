@@ -320,3 +320,13 @@ def test_a_typed_answer_below_the_context_is_found_when_it_is_said_of_what_the_q
     assert "190 countries" in answer.answer, (answer.answer, answer.notes)
     plan = pipeline.plan(question, pipeline.retriever.search(question, k=10)[: pipeline.settings.context_k])
     assert not plan.confidence.type_found  # the context alone does not answer it
+
+
+def test_how_many_of_a_whole_is_answered_with_the_part():
+    from rag.forms import typed_clause
+    from rag.query import analyze
+
+    # Newcomer trial: "eleven pilots" is the whole; "only one of them" is how many were still running.
+    sentence = "We looked at eleven pilots between 2019 and 2024, and only one of them was still running after the funding ended."
+    clause = typed_clause(sentence, analyze("How many of the e-wallet pilots were still running after the funding ended?", None))
+    assert clause is not None and "one of them" in clause, clause

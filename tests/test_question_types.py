@@ -75,6 +75,9 @@ PEOPLE = {stem(w) for w in qt.PEOPLE_COUNTED_AS}
         # ... up to the verb: not by what they did it to ("the open forum", "the workshop").
         ("How many people followed the open forum online?", {"follo"} | PEOPLE, set()),
         ("How many people were following the workshop online at the start?", {"follo"} | PEOPLE, set()),
+        # A part of a whole counts the whole's things, not its owner: "of the network's 23 members".
+        ("How many of the network's 23 members have an enforcement budget?", {"membe"}, set()),
+        ("How many of the e-wallet pilots were still running?", {"pilot"}, set()),
         ("What is the average age of the ships?", set(), {"age"}),
         # A quantity a service is measured by, asked as "what X does ...": an amount that stands by that word.
         ("What latency does the satellite plan offer?", set(), {"laten"}),
