@@ -166,13 +166,15 @@ class Signals:
         return float(np.mean(values)), float(np.mean(refusals)), float(np.mean(caught))
 
 
-def choose(by_weights: dict[int, dict[str, list[Record]]], training: Sequence[str]) -> tuple[int, dict, float]:
+def choose(by_weights: dict[int, dict[str, list[Record]]], training: Sequence[str], keep: dict | None = None) -> tuple[int, dict, float]:
     """(weights index, thresholds, utility) doing best on the `training` sets. Among rules doing equally well, the ones
     refusing more of the unanswerable questions: a tie means the refusals they add cost as many answers as they save,
     and the targets ask more of "not covered" (0.80) than the refusals stay under theirs. Rules still tied refuse the
     same questions of the training sets, which cannot tell them apart: the thresholds taken are the middle of the range
     they leave open (`middle_of_tie`), not its edge. Before 2026-12-06 the first in grid order won, the lowest: two folds
-    whose training sets had no question between 0.0 and the default dropped a threshold altogether (docs/eval.md)."""
+    whose training sets had no question between 0.0 and the default dropped a threshold altogether (docs/eval.md).
+    `keep`: the thresholds in use, kept when they are among the tied (a shipped default changes only when the
+    development transcripts prefer another value); never passed for a fold, whose held-out transcript chose them."""
     scored = []
     for index, per_set in by_weights.items():
         signals = Signals.of({name: per_set[name] for name in training})
@@ -181,7 +183,8 @@ def choose(by_weights: dict[int, dict[str, list[Record]]], training: Sequence[st
             scored.append(((round(value, 9), round(caught, 9)), index, thresholds, value))
     best_key = max(key for key, *_ in scored)
     tied = [(index, thresholds, value) for key, index, thresholds, value in scored if key == best_key]
-    return middle_of_tie(tied)
+    kept = [t for t in tied if t[0] == tied[0][0] and keep is not None and t[1] == keep]
+    return kept[0] if kept else middle_of_tie(tied)
 
 
 def middle_of_tie(tied: list[tuple[int, dict, float]]) -> tuple[int, dict, float]:
@@ -216,7 +219,8 @@ def run(settings: Settings, progress=None, weight_grid: dict | None = None) -> d
         index, thresholds, value = choose(by_weights, training)
         folds[held_out] = {"training": training, "weights": configs[index], "thresholds": thresholds, "training_utility": round(value, 4),
                            "metrics": score(by_weights[index][held_out], thresholds)}
-    index, thresholds, value = choose(by_weights, development)
+    in_use = {name: getattr(settings, name) for name in THRESHOLD_GRID}
+    index, thresholds, value = choose(by_weights, development, keep=in_use)
     shipped = {"weights": configs[index], "thresholds": thresholds, "training_utility": round(value, 4)}
     bundled = score(by_weights[index][BUNDLED], thresholds) if BUNDLED in by_weights[index] else None
     mean = {key: _mean([f["metrics"].get(key) for f in folds.values()]) for key in REPORTED}

@@ -91,7 +91,7 @@ class Settings:
     # the values chosen on the other four; these defaults are the values chosen on all five (docs/eval.md, "held-out").
     # Whatever these values, a question none of whose key words occur in the passages ("a recipe for chocolate cake")
     # is refused (rag.abstain.refusal): a rule, not tuned on any set.
-    abstain_threshold: float = 0.30
+    abstain_threshold: float = 0.28
     abstain_min_coverage: float = 0.35
     abstain_on_answer_type: bool = True
     # A name found in more than this share of the passages (the forum, the UN, the internet) runs through the

@@ -68,3 +68,13 @@ def test_thresholds_the_training_sets_cannot_tell_apart_are_taken_from_the_middl
     assert thresholds["abstain_threshold"] == floors[(len(floors) - 1) // 2]
     coverages = [c for c in loto.THRESHOLD_GRID["abstain_min_coverage"] if c <= 0.6]
     assert 0.0 < thresholds["abstain_min_coverage"] == coverages[(len(coverages) - 1) // 2]
+
+
+def test_thresholds_in_use_are_kept_when_the_training_sets_cannot_tell_them_from_the_middle():
+    records = [_record("a", True, 0.5, 0.6), _record("a", False, 0.1, 0.5), _record("b", True, 0.5, 0.6), _record("b", False, 0.1, 0.5)]
+    by_weights = {0: {"a": records[:2], "b": records[2:]}}
+    in_use = {"abstain_threshold": 0.25, "abstain_min_coverage": 0.35, "abstain_on_answer_type": True}
+    assert loto.choose(by_weights, ["a", "b"], keep=in_use)[1] == in_use
+    # Thresholds in use that do worse are not kept: 0.0 lets the unanswerable questions through.
+    worse = {**in_use, "abstain_threshold": 0.0, "abstain_min_coverage": 0.0}
+    assert loto.choose(by_weights, ["a", "b"], keep=worse)[1] != worse
