@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from index.text import STOPWORDS, content_words, fold, names_in, numbers_in, sentence_spans, stem, words
 from rag.mentions import heard_as
-from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near
+from rag.evidence import TYPED, Evidence, TermWeights, abbreviates, answer_spans, counts_something_else, near, overlaps
 from rag.question_types import PLACE_NOUNS
 from rag.spans import COUNT, LOCALITY, MONEY, NAME, NAMES, ORGANISATION, PLACE, PRICE, SHARE
 from rag.types import Passage
@@ -202,9 +202,7 @@ INTRODUCED = frozenset({PLACE, LOCALITY, ORGANISATION, NAME})  # what introducin
 
 
 def introduces(item: Evidence, spans: frozenset[tuple[str, int, int]]) -> bool:
-    chunk = item.passage.chunk
-    start, end = chunk.start_char + item.start, chunk.start_char + item.end
-    return any(session == chunk.session_id and start < b and a < end for session, a, b in spans)
+    return overlaps(item.passage, item.start, item.end, spans)
 
 
 # The nouns a question about money may ask for by name ("what fine", "the annual revenue"): the sentence must say it.

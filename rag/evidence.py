@@ -173,10 +173,10 @@ def _window_cosines(candidates: list[tuple[Passage, int, int]], vectors: np.ndar
     return (joined @ query) / np.where(norms > 0, norms, 1.0)
 
 
-def _introduces(passage: Passage, a: int, b: int, introductions: set[tuple[str, int, int]]) -> bool:
-    """Does the sentence (a, b) of `passage` overlap one of the (session, start, end) spans?"""
+def overlaps(passage: Passage, a: int, b: int, spans: set[tuple[str, int, int]]) -> bool:
+    """Does the sentence (a, b) of `passage` overlap one of the (session, start, end) spans of the session texts?"""
     chunk = passage.chunk
-    return any(session == chunk.session_id and chunk.start_char + a < end and start < chunk.start_char + b for session, start, end in introductions)
+    return any(session == chunk.session_id and chunk.start_char + a < end and start < chunk.start_char + b for session, start, end in spans)
 
 
 # A sentence whose subject is a pronoun ("It was ...", "It's based on ...", "They are ..."), not "It's time to ...".
@@ -313,7 +313,7 @@ def select_evidence(
         whole = counts_asked or announces or names_asked or any(s.kind == query.answer_type and near(sentence, s, focus_stems) for s in typed)
         if (len(sentence_words) < MIN_CONTENT_WORDS or COURTESY.match(sentence) and len(sentence.split()) <= 8) and not whole:
             score -= 1.0
-        if sentence.rstrip().endswith("?") or (read_out and _introduces(passage, a, b, read_out)):
+        if sentence.rstrip().endswith("?") or (read_out and overlaps(passage, a, b, read_out)):
             score -= QUESTION_PENALTY
         if passage.chunk.speaker in focus:
             score += FOCUS_BONUS
@@ -321,7 +321,7 @@ def select_evidence(
             score -= ADDRESSED_PENALTY
         if (passage.chunk.session_id, passage.chunk.turn_no) in turns:
             score += POSITION_BONUS
-        if introductions and _introduces(passage, a, b, introductions):
+        if introductions and overlaps(passage, a, b, introductions):
             score += INTRODUCTION_BONUS
         if noun_stem and noun_stem in sentence_stems:
             score += ASKED_NOUN_BONUS

@@ -58,10 +58,8 @@ class MatchIndex:
                 for word in words:
                     self.organisation_words[word].append(i)
                 self.organisation_size[i] = len(words)
-                spoken = [fold(w) for w in re.findall(r"[\w'-]+", speaker.organisation)]
-                for heard in {*spoken, *(a + b for a, b in zip(spoken, spoken[1:]))}:
-                    if heard_key(heard):
-                        self.heard[heard_key(heard)].append(i)
+                for key in heard_keys(speaker.organisation):
+                    self.heard[key].append(i)
             described_by = organisation_description(speaker.organisation or "")
             if described_by:
                 self.words[described_by[-1]].append(i)
@@ -229,14 +227,20 @@ def _consonants(word: str) -> str:
 def misheard_in(tokens: list[Token], text: str) -> bool:
     """Is a capitalised word of `tokens` (not the first, not a word of `text` as written) in `text` as captions
     mishear a name ("Anatel" in "a natal")?"""
-    written = [fold(w) for w in re.findall(r"[\w'-]+", text)]
+    written = {fold(w) for w in re.findall(r"[\w'-]+", text)}
     # Only a misheard vowel or a split, not a near spelling: "Cuban" is not "Cuba" misheard, it is another word.
-    heard_keys = {heard_key(w) for w in {*written, *(a + b for a, b in zip(written, written[1:]))}}
     return any(
         t.capitalised and t is not tokens[0] and len(t.folded) >= HEARD_NAME_LETTERS and t.folded not in FUNCTION_WORDS and t.folded not in written
-        and heard_key(t.folded) is not None and heard_key(t.folded) in heard_keys
+        and heard_key(t.folded) in heard_keys(text)
         for t in tokens
     )
+
+
+@lru_cache(maxsize=1 << 12)
+def heard_keys(text: str) -> frozenset[str]:
+    """The heard keys of `text`'s words and of each two words joined ("a natal": "antl")."""
+    written = [fold(w) for w in re.findall(r"[\w'-]+", text)]
+    return frozenset(k for w in {*written, *(a + b for a, b in zip(written, written[1:]))} if (k := heard_key(w)))
 
 
 def heard_key(word: str) -> str | None:

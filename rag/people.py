@@ -35,6 +35,10 @@ class Speaker:
         return len(self.turn_nos)
 
     @property
+    def last_turn(self) -> int | None:
+        return max(self.turn_nos) if self.turn_nos else None
+
+    @property
     def is_audience_member(self) -> bool:
         return self.key == AUDIENCE
 

@@ -193,6 +193,7 @@ class Pipeline:
         far, earlier `ask --json` objects oldest first; a follow-up is answered as the stand-alone question it stands for
         (rag.conversation), given as the answer's `resolved_question`."""
         from rag.conversation import resolve, split_question
+        from rag.plan import needs_wider_search, wider_answers
 
         question = self.validate(question, k)
         history = self.validate_history(history)
@@ -232,7 +233,7 @@ class Pipeline:
             # No passage of the context states the thing asked for; one further down may, said of what the question
             # asks about ("it starts in January 2025" for "When is the pilot due to begin?").
             wider = self.plan(asked, retrieved[:k], query)
-            if states_what_is_asked(wider, self._resources().weights):
+            if wider_answers(wider, self._resources().weights):
                 plan = wider
         refusal = self._refusal(plan)
         if refusal:
@@ -323,18 +324,6 @@ class Pipeline:
 def _as_passage(found):
     """index.store.CorpusIndex.locate's chunk as a Passage (unranked: retrieval did not return it)."""
     return None if found is None else (Passage(found[0], 0.0, 0, 0.0), found[1], found[2])
-
-
-def needs_wider_search(plan) -> bool:
-    from rag.plan import asked_words_of_type
-
-    return not plan.confidence.type_found and bool(asked_words_of_type(plan.query))
-
-
-def states_what_is_asked(plan, weights) -> bool:
-    from rag.plan import states_asked_words
-
-    return plan.confidence.type_found and bool(plan.evidence) and states_asked_words(plan.query, plan.evidence[0], weights)
 
 
 def answers_why(second_part: str, first: Answer) -> bool:

@@ -152,6 +152,16 @@ def asked_words_of_type(query) -> frozenset[str]:
     return query.counted | query.measured | query.amount_of | query.event
 
 
+def needs_wider_search(plan: "AnswerPlan") -> bool:
+    """No passage of the context states the type of thing asked for, and the question says what it must be said of."""
+    return not plan.confidence.type_found and bool(asked_words_of_type(plan.query))
+
+
+def wider_answers(plan: "AnswerPlan", weights: TermWeights) -> bool:
+    """Does the plan over more passages lead with a sentence stating what is asked, said of what it must be said of?"""
+    return plan.confidence.type_found and bool(plan.evidence) and states_asked_words(plan.query, plan.evidence[0], weights)
+
+
 def states_asked_words(query, item: Evidence, weights: TermWeights) -> bool:
     """Does the sentence state a thing of the type asked for, beside a word it must be said of, and is it, or are the
     sentences around it, about the rarest other word of the question ("the SignBridge avatar pilot ... it starts in
@@ -629,7 +639,7 @@ def closing_turns(passages: list[Passage], directory) -> set[tuple[str, int]]:
     for passage in passages:
         chunk = passage.chunk
         speaker = directory.entries.get((chunk.session_id, chunk.speaker))
-        if speaker is not None and speaker.kind == "moderator" and speaker.turn_nos and chunk.turn_no == max(speaker.turn_nos):
+        if speaker is not None and speaker.kind == "moderator" and chunk.turn_no == speaker.last_turn:
             found.add((chunk.session_id, chunk.turn_no))
     return found
 

@@ -214,11 +214,10 @@ class Retriever:
             if speaker.kind != "moderator" or (query.sessions and session_id not in query.sessions):
                 continue
             own = by_speaker.get((session_id, key))
-            if own is not None and len(own):
-                last = int(self._turn[own].max())
-                turn = self.index.turn(session_id, last)
-                said = len(focus & {stem(w) for w in words(turn.text)}) if turn is not None else 0
-                closing.append((said, own[self._turn[own] == last]))
+            turn = self.index.turn(session_id, speaker.last_turn) if speaker.last_turn is not None else None
+            if own is not None and turn is not None:
+                said = len(focus & {stem(w) for w in words(turn.text)})
+                closing.append((said, own[self._turn[own] == speaker.last_turn]))
         # The closing turns saying most of what the question is about ("the draft model clauses"): not every session's.
         most = max((said for said, _ in closing), default=0)
         rows = [r for said, r in closing if said == most and most > 0]
